@@ -1,0 +1,1 @@
+"""Source connectors, landing store and raw-table builder (no Dagster imports)."""

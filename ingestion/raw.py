@@ -1,0 +1,226 @@
+"""Build the `raw` schema of the warehouse from landing files, in DuckDB (no row-by-row Python).
+
+`raw.<source>__<entity>` holds the latest landed version of each record (docs/ARCHITECTURE.md):
+duplicates across pages or re-pulls collapse on the natural key, and a record that lands again
+later replaces the earlier version. Nothing is dropped silently: records without a readable key
+go to `raw._unkeyed_records`, unparseable or rejected payloads are listed in
+`raw._landing_files` with their status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+ENTITIES: dict[tuple[str, str], str] = {
+    ("zendesk", "tickets"): "record->>'$.id'",
+    ("zendesk", "ticket_events"): "record->>'$.id'",
+    ("zendesk", "users"): "record->>'$.id'",
+    ("zendesk", "articles"): "record->>'$.id'",
+    ("matomo", "visits"): "record->>'$.idVisit'",
+    ("moodle", "categories"): "record->>'$.id'",
+    ("moodle", "courses"): "record->>'$.id'",
+    ("moodle", "enrolments"): "(record->>'$.courseid') || '-' || (record->>'$.id')",
+    ("moodle", "completions"): "(record->>'$.courseid') || '-' || (record->>'$.userid')",
+    ("moodle", "grades"): "(record->>'$.courseid') || '-' || (record->>'$.userid')",
+    ("kobo", "registration"): "record->>'$._id'",
+    ("kobo", "feedback"): "record->>'$._id'",
+}
+"""Raw entities and the SQL expression of their natural key over the JSON `record`."""
+
+RAW_COLUMNS = """
+    record_key VARCHAR, record JSON, source VARCHAR, entity VARCHAR, load_id VARCHAR,
+    loaded_at TIMESTAMPTZ, landing_file VARCHAR, record_index INTEGER
+"""
+
+
+def table_name(source: str, entity: str) -> str:
+    return f"raw.{source}__{entity}"
+
+
+@dataclass(frozen=True)
+class RawBuildResult:
+    table: str
+    rows: int
+    files: int
+    rejected_files: int
+    unkeyed_records: int
+
+
+def _sql_list(paths: Iterable[str]) -> str:
+    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+
+
+def _stage_metas(con: duckdb.DuckDBPyConnection, landing_root: Path, source: str,
+                 entity: str, load_ids: Iterable[str] | None) -> int:
+    """Load the meta files of an entity into temp table `metas`; return how many."""
+    folder = landing_root / source / entity
+    if load_ids is None:
+        meta_files = sorted(folder.glob("*/*.meta.json"))
+    else:
+        meta_files = sorted(p for lid in load_ids for p in (folder / lid).glob("*.meta.json"))
+    con.execute("DROP TABLE IF EXISTS metas")
+    if not meta_files:
+        return 0
+    con.execute(f"""
+        CREATE TEMP TABLE metas AS
+        SELECT json AS meta,
+               replace(filename, '.meta.json', '') AS payload_path,
+               json->>'$.format' AS fmt,
+               coalesce(json->>'$.status', 'ok') AS status,
+               json->>'$.records_path' AS records_path,
+               coalesce(json->'$.extra', '{{}}'::JSON) AS extra,
+               json->>'$.load_id' AS load_id,
+               (json->>'$.loaded_at')::TIMESTAMPTZ AS loaded_at
+        FROM read_json_objects({_sql_list(str(p) for p in meta_files)}, filename = true)
+    """)
+    return len(meta_files)
+
+
+def _records_sql(con: duckdb.DuckDBPyConnection, data_dir: Path) -> str:
+    """SQL yielding (record, record_index, meta columns) for every staged ok payload."""
+    prefix = str(data_dir).rstrip("/") + "/"
+    parts: list[str] = []
+    json_files = [r[0] for r in con.execute(
+        "SELECT payload_path FROM metas WHERE status = 'ok' AND fmt = 'json'").fetchall()]
+    if json_files:
+        parts.append(f"""
+            WITH pages AS (
+                SELECT m.*, t.content
+                FROM read_text({_sql_list(json_files)}) t
+                JOIN metas m ON m.payload_path = t.filename
+                WHERE json_valid(t.content)
+            ), lists AS (
+                SELECT *, json_extract(CASE
+                    WHEN records_path = '$' THEN ('[' || content || ']')::JSON
+                    WHEN records_path IS NULL THEN content::JSON
+                    ELSE content::JSON -> records_path END, '$[*]') AS items
+                FROM pages
+            )
+            SELECT unnest(items) AS item, generate_subscripts(items, 1) AS record_index,
+                   extra, load_id, loaded_at, payload_path
+            FROM lists
+        """)
+    jsonl_files = [r[0] for r in con.execute(
+        "SELECT payload_path FROM metas WHERE status = 'ok' AND fmt = 'jsonl'").fetchall()]
+    if jsonl_files:
+        parts.append(f"""
+            SELECT o.json AS item,
+                   row_number() OVER (PARTITION BY o.filename)::INTEGER AS record_index,
+                   m.extra, m.load_id, m.loaded_at, m.payload_path
+            FROM read_json_objects({_sql_list(jsonl_files)}, format = 'newline_delimited',
+                                   filename = true) o
+            JOIN metas m ON m.payload_path = o.filename
+        """)
+    csv_files = [r[0] for r in con.execute(
+        "SELECT payload_path FROM metas WHERE status = 'ok' AND fmt = 'csv'").fetchall()]
+    for path in csv_files:
+        parts.append(f"""
+            SELECT to_json(c) AS item, row_number() OVER ()::INTEGER AS record_index,
+                   m.extra, m.load_id, m.loaded_at, m.payload_path
+            FROM read_csv('{path.replace("'", "''")}', all_varchar = true, header = true) c
+            JOIN metas m ON m.payload_path = '{path.replace("'", "''")}'
+        """)
+    if not parts:
+        return ""
+    union = "\nUNION ALL\n".join(f"({p})" for p in parts)
+    return f"""
+        SELECT CASE WHEN extra = '{{}}'::JSON THEN item
+                    ELSE json_merge_patch(item, extra) END AS record,
+               record_index, load_id, loaded_at,
+               replace(payload_path, '{prefix}', '') AS landing_file
+        FROM ({union})
+    """
+
+
+def build_entity(con: duckdb.DuckDBPyConnection, data_dir: Path, source: str, entity: str,
+                 load_ids: Iterable[str] | None = None) -> RawBuildResult:
+    """Rebuild (load_ids=None) or incrementally merge (given load ids) one raw table."""
+    key_sql = ENTITIES[(source, entity)]
+    table = table_name(source, entity)
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute("""CREATE TABLE IF NOT EXISTS raw._landing_files (
+        source VARCHAR, entity VARCHAR, load_id VARCHAR, landing_file VARCHAR, status VARCHAR,
+        checksum VARCHAR, record_count INTEGER, loaded_at TIMESTAMPTZ, meta JSON)""")
+    con.execute(f"""CREATE TABLE IF NOT EXISTS raw._unkeyed_records ({RAW_COLUMNS})""")
+    full = load_ids is None
+    if full:
+        con.execute(f"CREATE OR REPLACE TABLE {table} ({RAW_COLUMNS})")
+        for aux in ("_landing_files", "_unkeyed_records"):
+            con.execute(f"DELETE FROM raw.{aux} WHERE source = ? AND entity = ?",
+                        [source, entity])
+    else:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({RAW_COLUMNS})")
+    files = _stage_metas(con, data_dir / "landing", source, entity, load_ids)
+    if not files:
+        rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return RawBuildResult(table, rows, 0, 0, 0)
+    prefix = str(data_dir).rstrip("/") + "/"
+    staged_loads = [r[0] for r in con.execute("SELECT DISTINCT load_id FROM metas").fetchall()]
+    con.execute(
+        "DELETE FROM raw._landing_files "
+        "WHERE source = ? AND entity = ? AND list_contains(?, load_id)",
+        [source, entity, staged_loads])
+    con.execute(f"""
+        INSERT INTO raw._landing_files
+        SELECT '{source}', '{entity}', load_id, replace(payload_path, '{prefix}', ''), status,
+               meta->>'$.checksum', (meta->>'$.record_count')::INTEGER, loaded_at, meta
+        FROM metas
+    """)
+    records = _records_sql(con, data_dir)
+    unkeyed = 0
+    if records:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE incoming AS
+            SELECT {key_sql} AS record_key, record, '{source}' AS source, '{entity}' AS entity,
+                   load_id, loaded_at, landing_file, record_index
+            FROM ({records})
+        """)
+        con.execute(
+            "DELETE FROM raw._unkeyed_records WHERE source = ? AND entity = ? "
+            "AND list_contains(?, load_id)", [source, entity, staged_loads])
+        con.execute("INSERT INTO raw._unkeyed_records SELECT * FROM incoming "
+                    "WHERE record_key IS NULL OR record_key = ''")
+        unkeyed = con.execute("SELECT count(*) FROM incoming "
+                              "WHERE record_key IS NULL OR record_key = ''").fetchone()[0]
+        newest = """
+            QUALIFY row_number() OVER (PARTITION BY record_key
+                ORDER BY loaded_at DESC, landing_file DESC, record_index DESC) = 1
+        """
+        if full:
+            con.execute(f"""INSERT INTO {table} SELECT * FROM incoming
+                WHERE record_key IS NOT NULL AND record_key <> '' {newest}""")
+        else:
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE incoming_latest AS
+                SELECT * FROM incoming WHERE record_key IS NOT NULL AND record_key <> '' {newest}
+            """)
+            con.execute(f"""DELETE FROM {table} t USING incoming_latest i
+                WHERE t.record_key = i.record_key
+                  AND (t.loaded_at, t.landing_file, t.record_index)
+                      <= (i.loaded_at, i.landing_file, i.record_index)""")
+            con.execute(f"""INSERT INTO {table} SELECT i.* FROM incoming_latest i
+                ANTI JOIN {table} t ON t.record_key = i.record_key""")
+        con.execute("DROP TABLE IF EXISTS incoming")
+        con.execute("DROP TABLE IF EXISTS incoming_latest")
+    rejected = con.execute("SELECT count(*) FROM metas WHERE status <> 'ok'").fetchone()[0]
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return RawBuildResult(table, rows, files, rejected, unkeyed)
+
+
+def rebuild_raw(warehouse: Path, data_dir: Path,
+                entities: Iterable[tuple[str, str]] | None = None) -> list[RawBuildResult]:
+    """Rebuild raw tables from landing only (all entities by default)."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(warehouse)) as con:
+        return [build_entity(con, data_dir, s, e) for s, e in (entities or ENTITIES)]
+
+
+def merge_loads(warehouse: Path, data_dir: Path, source: str, entity: str,
+                load_ids: Iterable[str]) -> RawBuildResult:
+    """Merge newly landed loads into an existing raw table (incremental runs)."""
+    with duckdb.connect(str(warehouse)) as con:
+        return build_entity(con, data_dir, source, entity, list(load_ids))
