@@ -1,0 +1,199 @@
+"""`saypro`: a thin command line front to the Dagster jobs (DESIGN.md section 9)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+from ingestion.settings import DEMO_PII_SALT, Settings
+
+DEMO_MONTHS = ("2025-01", "2025-12")
+
+
+def _month(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a month: use YYYY-MM")
+    return value
+
+
+def _quarter(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-Q[1-4]", value.upper()):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a quarter: use YYYY-Qn")
+    return value.upper()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="saypro",
+        description="SayPro Insights pipeline: pull, validate, transform, report. Every command "
+        "that runs the pipeline launches the Dagster jobs on the instance in $DAGSTER_HOME "
+        "(default $SAYPRO_DATA_DIR/dagster), so runs and logs show in the UI (`saypro ui`).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="generate sample data, serve it from the vendor "
+                          "emulators, run the whole pipeline for 2025 through the real "
+                          "connectors, and print where the outputs are")
+    demo.add_argument("--scale", type=float, default=1.0, help="sample volume multiplier")
+    demo.add_argument("--seed", type=int, default=7)
+
+    run = sub.add_parser("run", help="pull, validate and build every month in range in order, "
+                         "then the quarters they complete; export and report")
+    run.add_argument("--from", dest="first", type=_month, required=True, metavar="YYYY-MM")
+    run.add_argument("--to", dest="last", type=_month, required=True, metavar="YYYY-MM")
+
+    report = sub.add_parser("report", help="render one monthly or quarterly report from the marts")
+    which = report.add_mutually_exclusive_group(required=True)
+    which.add_argument("--month", type=_month, metavar="YYYY-MM")
+    which.add_argument("--quarter", type=_quarter, metavar="YYYY-Qn")
+
+    sample = sub.add_parser("sample", help="write vendor-format sample data (drop-folder layout)")
+    sample.add_argument("--out", required=True, type=Path, metavar="DIR")
+    sample.add_argument("--scale", type=float, default=1.0)
+    sample.add_argument("--seed", type=int, default=7)
+
+    sandbox = sub.add_parser("sandbox", help="serve sample data from loopback emulators of the "
+                             "Zendesk, Matomo, Moodle and KoboToolbox APIs")
+    sandbox.add_argument("--data", type=Path, default=None, metavar="DIR",
+                         help="sample data folder (generated if missing)")
+    sandbox.add_argument("--port-base", type=int, default=8801)
+
+    sub.add_parser("ui", help="start the Dagster UI and daemon (schedules) on this instance")
+    sub.add_parser("rebuild-raw", help="rebuild every raw table from the landing files")
+    return parser
+
+
+def _settings() -> Settings:
+    settings = Settings.from_env()
+    os.environ["SAYPRO_DATA_DIR"] = str(settings.data_dir)
+    return settings
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from orchestration.runner import PipelineRunner, completed_quarters, months_between
+    from orchestration.runner import prepare_dagster_home
+    from sandbox.generator import generate
+    from sandbox.server import start_sandbox
+
+    settings = _settings()
+    os.environ.setdefault("SAYPRO_PII_SALT", DEMO_PII_SALT)
+    os.environ.setdefault("SAYPRO_START_DATE", f"{DEMO_MONTHS[0]}-01")
+    sample_dir = settings.data_dir / "sample"
+    started = time.perf_counter()
+    if not (sample_dir / "manifest.json").exists():
+        print(f"Generating sample organisation data in {sample_dir} ...", flush=True)
+        generate(sample_dir, scale=args.scale, seed=args.seed)
+    prepare_dagster_home(settings.data_dir)
+    with start_sandbox(sample_dir) as sandbox:
+        os.environ.update(sandbox.env())
+        print("Vendor emulators on loopback: " + ", ".join(
+            f"{k}={v}" for k, v in sandbox.env().items() if k.endswith("BASE_URL")), flush=True)
+        runner = PipelineRunner()
+        months = months_between(*DEMO_MONTHS)
+        print(f"Pulling, validating and building {months[0]}..{months[-1]} ...", flush=True)
+        runner.refresh_history(months[0], months[-1])
+    for month in months:
+        runner.report_month(month)
+    for quarter in completed_quarters(months):
+        runner.report_quarter(quarter)
+    settings = Settings.from_env()
+    print(f"\nDemo finished in {time.perf_counter() - started:.0f} s "
+          f"({len(runner.runs)} Dagster runs).")
+    print(f"  warehouse : {settings.warehouse}")
+    print(f"  exports   : {settings.exports_dir}/<mart>.parquet")
+    print(f"  reports   : {settings.reports_dir}/ (support_monthly_YYYY-MM.html, "
+          "quarterly_review_YYYY-Qn.html and .md twins)")
+    print(f"  quality   : {settings.quality_dir}/validation_<run_id>.html")
+    print(f"  dagster   : DAGSTER_HOME={os.environ['DAGSTER_HOME']} (open with `make dev`)")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from orchestration.runner import PipelineRunner, completed_quarters, months_between
+    from orchestration.runner import prepare_dagster_home
+
+    settings = _settings()
+    prepare_dagster_home(settings.data_dir)
+    runner = PipelineRunner()
+    months = months_between(args.first, args.last)
+    if not months:
+        print(f"--from {args.first} is after --to {args.last}: nothing to run.", file=sys.stderr)
+        return 2
+    for month in months:
+        print(f"monthly_refresh {month} ...", flush=True)
+        runner.refresh_month(month)
+    for quarter in completed_quarters(months):
+        print(f"quarterly_review {quarter} ...", flush=True)
+        runner.report_quarter(quarter)
+    print(f"Done: {len(runner.runs)} runs; reports in {settings.reports_dir}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from orchestration.runner import PipelineRunner, prepare_dagster_home
+
+    settings = _settings()
+    prepare_dagster_home(settings.data_dir)
+    runner = PipelineRunner()
+    if args.month:
+        runner.report_month(args.month)
+        name = f"support_monthly_{args.month}"
+    else:
+        runner.report_quarter(args.quarter)
+        name = f"quarterly_review_{args.quarter}"
+    print(f"{settings.reports_dir / name}.html (and .md)")
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from orchestration.runner import REPO_ROOT, prepare_dagster_home
+
+    settings = _settings()
+    prepare_dagster_home(settings.data_dir)
+    dagster = Path(sys.executable).with_name("dagster")
+    os.chdir(REPO_ROOT)
+    os.execv(str(dagster), [str(dagster), "dev", "-m", "orchestration.definitions",
+                            "--host", os.getenv("SAYPRO_UI_HOST", "127.0.0.1"),
+                            "--port", os.getenv("SAYPRO_UI_PORT", "3000")])
+    return 0
+
+
+def cmd_rebuild_raw(args: argparse.Namespace) -> int:
+    from ingestion.raw import rebuild_raw
+
+    settings = _settings()
+    for result in rebuild_raw(settings.warehouse, settings.data_dir):
+        print(f"{result.table}: {result.rows} rows from {result.files} files "
+              f"({result.rejected_files} rejected, {result.unkeyed_records} without key)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "sample":
+        from sandbox.cli import sample_main
+
+        return sample_main(["--out", str(args.out), "--scale", str(args.scale),
+                            "--seed", str(args.seed)]) or 0
+    if args.command == "sandbox":
+        from sandbox.cli import sandbox_main
+
+        forwarded = ["--port-base", str(args.port_base)]
+        if args.data:
+            forwarded += ["--data", str(args.data)]
+        return sandbox_main(forwarded) or 0
+    handlers = {"demo": cmd_demo, "run": cmd_run, "report": cmd_report, "ui": cmd_ui,
+                "rebuild-raw": cmd_rebuild_raw}
+    try:
+        return handlers[args.command](args)
+    except RuntimeError as exc:
+        print(f"saypro {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

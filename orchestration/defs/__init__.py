@@ -1,0 +1,1 @@
+"""Every module here is loaded by `orchestration.definitions` (dg.load_defs)."""

@@ -1,0 +1,44 @@
+"""Monthly and quarterly partitions in the organisation's local time zone (DESIGN.md section 9)."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import dagster as dg
+
+TIMEZONE = os.getenv("SAYPRO_TIMEZONE") or "Africa/Johannesburg"
+FIRST_MONTH = (os.getenv("SAYPRO_START_DATE") or "2025-01-01")[:7]
+
+monthly_partitions = dg.MonthlyPartitionsDefinition(
+    start_date=f"{FIRST_MONTH}-01", timezone=TIMEZONE, fmt="%Y-%m", end_offset=0
+)
+
+# Dagster has no quarterly class: a time window on the first day of every third month. The
+# quarter partition key is its first month ("2025-07" = 2025-Q3); it maps to its three months.
+quarterly_partitions = dg.TimeWindowPartitionsDefinition(
+    start=f"{FIRST_MONTH[:4]}-01",
+    fmt="%Y-%m",
+    cron_schedule="0 0 1 */3 *",
+    timezone=TIMEZONE,
+)
+
+
+def quarter_label(partition_key: str) -> str:
+    """'2025-07' → '2025-Q3'."""
+    year, month = (int(x) for x in partition_key.split("-"))
+    return f"{year}-Q{(month - 1) // 3 + 1}"
+
+
+def quarter_partition_key(label: str) -> str:
+    """'2025-Q3' → '2025-07'."""
+    year, quarter = label.upper().split("-Q")
+    return f"{int(year):04d}-{(int(quarter) - 1) * 3 + 1:02d}"
+
+
+def month_bounds(month_key: str) -> tuple[date, date]:
+    """Local month 'YYYY-MM' → (first day, first day of the next month)."""
+    year, month = (int(x) for x in month_key.split("-"))
+    start = date(year, month, 1)
+    end = date(year + (month == 12), month % 12 + 1, 1)
+    return start, end
