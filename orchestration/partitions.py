@@ -11,7 +11,7 @@ TIMEZONE = os.getenv("SAYPRO_TIMEZONE") or "Africa/Johannesburg"
 FIRST_MONTH = (os.getenv("SAYPRO_START_DATE") or "2025-01-01")[:7]
 
 monthly_partitions = dg.MonthlyPartitionsDefinition(
-    start_date=f"{FIRST_MONTH}-01", timezone=TIMEZONE, fmt="%Y-%m", end_offset=0
+    start_date=FIRST_MONTH, timezone=TIMEZONE, fmt="%Y-%m", end_offset=0
 )
 
 # Dagster has no quarterly class: a time window on the first day of every third month. The

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import dagster as dg
 
-from orchestration.partitions import TIMEZONE, quarterly_partitions
+from orchestration.partitions import TIMEZONE
 
 QUARTERLY_REPORT = dg.AssetKey(["reports", "quarterly_review"])
 
@@ -22,7 +22,6 @@ monthly_refresh = dg.define_asset_job(
 quarterly_review = dg.define_asset_job(
     "quarterly_review",
     selection=dg.AssetSelection.assets(QUARTERLY_REPORT),
-    partitions_def=quarterly_partitions,
     description="Render the quarterly review from the marts (run after the quarter's months).",
     executor_def=dg.in_process_executor,
     tags={"saypro/kind": "quarterly"},
