@@ -74,8 +74,12 @@ def _settings() -> Settings:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from orchestration.runner import PipelineRunner, completed_quarters, months_between
-    from orchestration.runner import prepare_dagster_home
+    from orchestration.runner import (
+        PipelineRunner,
+        completed_quarters,
+        months_between,
+        prepare_dagster_home,
+    )
     from sandbox.generator import generate
     from sandbox.server import start_sandbox
 
@@ -113,8 +117,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from orchestration.runner import PipelineRunner, completed_quarters, months_between
-    from orchestration.runner import prepare_dagster_home
+    from orchestration.runner import (
+        PipelineRunner,
+        completed_quarters,
+        months_between,
+        prepare_dagster_home,
+    )
 
     settings = _settings()
     prepare_dagster_home(settings.data_dir)
