@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -107,5 +108,8 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             registration_asset_uid=env_or_empty("KOBO_REGISTRATION_ASSET_UID"),
             feedback_asset_uid=env_or_empty("KOBO_FEEDBACK_ASSET_UID"),
         ),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": DbtCliResource(
+            project_dir=dbt_project,
+            dbt_executable=str(Path(sys.executable).with_name("dbt")),
+        ),
     }

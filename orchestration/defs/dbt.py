@@ -1,11 +1,10 @@
 """dbt models as Dagster assets: incremental period models by month, everything else whole."""
 
-from __future__ import annotations
 
 import json
 import os
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -17,10 +16,15 @@ from dagster_dbt import (
 )
 
 from orchestration.dbt_project import dbt_project
-from orchestration.partitions import monthly_partitions
+from orchestration.partitions import TIMEZONE, monthly_partitions
 from orchestration.resources import WarehouseResource, pipeline_settings
 
 INCREMENTAL = "config.materialized:incremental"
+
+# Marts are rebuilt by the monthly refresh (2nd, 06:00 local): stale if not rebuilt by noon.
+MARTS_FRESHNESS = dg.FreshnessPolicy.cron(
+    deadline_cron="0 12 2 * *", lower_bound_delta=timedelta(hours=6), timezone=TIMEZONE
+)
 
 
 class SayProDbtTranslator(DagsterDbtTranslator):
@@ -41,6 +45,13 @@ class SayProDbtTranslator(DagsterDbtTranslator):
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         return ["team:analytics-engineering"]
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str,
+                       project: Any) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if spec.group_name == "marts":
+            spec = dg.apply_freshness_policy(spec, MARTS_FRESHNESS)
+        return spec
 
 
 translator = SayProDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))

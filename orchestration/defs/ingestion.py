@@ -1,6 +1,5 @@
 """Ingestion assets: one multi-asset per source, landing pages and merging them into `raw`."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Jobs and schedules (DESIGN.md section 9), in the organisation's time zone, on by default."""
 
-from __future__ import annotations
 
 from datetime import datetime
 

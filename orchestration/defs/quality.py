@@ -1,6 +1,5 @@
 """Quality stage: Great Expectations suites and row rules on every newly landed raw batch."""
 
-from __future__ import annotations
 
 from datetime import UTC, datetime
 

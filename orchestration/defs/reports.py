@@ -1,6 +1,5 @@
 """Outputs managers and BI tools read: Parquet exports and the monthly / quarterly reports."""
 
-from __future__ import annotations
 
 import json
 from functools import cache
