@@ -1,0 +1,1 @@
+"""Scale benchmarks: `make bench` / `python -m benchmarks.run` (prints measured figures)."""

@@ -1,0 +1,114 @@
+"""Run every benchmark stage at the given scales and write `benchmarks/RESULTS.md`.
+
+Each stage runs in its own process; wall time and peak memory (max RSS of the process tree,
+from wait4) are measured here, the stage's own figures come back as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+PIPELINE = ["generate", "pull", "parse_floor", "validate", "dbt_full", "dbt_month", "floor",
+            "reports", "dbt_parse", "dagster_import"]
+
+
+def run_stage_measured(stage: str, workdir: Path, scale: float) -> dict:
+    """Like run_stage, but reaps the child with wait4 to read its own peak memory."""
+    cmd = [sys.executable, "-m", "benchmarks.stages", stage, str(workdir), str(scale)]
+    out_path = workdir / f".{stage}.out"
+    err_path = workdir / f".{stage}.err"
+    start = time.perf_counter()
+    with out_path.open("w") as out, err_path.open("w") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"stage {stage} failed at scale {scale}:\n"
+                           f"{err_path.read_text()[-4000:]}")
+    figures = json.loads(out_path.read_text().strip().splitlines()[-1])
+    figures["wall_seconds"] = wall
+    figures["peak_rss_mb"] = usage.ru_maxrss / 1024
+    return figures
+
+
+def machine_facts() -> dict:
+    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal"))
+    return {"cores": os.cpu_count(), "memory_gib": round(mem_kb / 1024 / 1024, 1),
+            "python": platform.python_version(), "machine": platform.machine()}
+
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def write_results(path: Path, results: dict[float, dict[str, dict]], facts: dict) -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `make bench` on {facts['cores']} "
+        f"cores, {facts['memory_gib']} GiB, Python {facts['python']} ({facts['machine']}).",
+        "Wall seconds and peak RSS per stage, each stage in its own process.",
+        "",
+        "| scale | stage | wall s | peak MiB | throughput | ratio to floor |",
+        "|---|---|---|---|---|---|",
+    ]
+    for scale, stages in results.items():
+        floor_s = stages.get("floor", {}).get("wall_seconds")
+        parse_rate = stages.get("parse_floor", {}).get("records_per_s")
+        for stage, fig in stages.items():
+            throughput, ratio = "", ""
+            if "records_per_s" in fig:
+                throughput = f"{fmt(fig['records_per_s'], 0)} records/s"
+            if "rows_per_s" in fig:
+                throughput = f"{fmt(fig['rows_per_s'], 0)} rows/s"
+            if stage.startswith("dbt_") and stage != "dbt_parse" and floor_s:
+                ratio = f"{fig['wall_seconds'] / floor_s:.1f}x DuckDB floor"
+            if stage == "pull" and parse_rate:
+                ratio = f"{parse_rate / fig['records_per_s']:.1f}x slower than orjson parse"
+            lines.append(f"| {scale:g} | {stage} | {fmt(fig['wall_seconds'])} | "
+                         f"{fmt(fig['peak_rss_mb'], 0)} | {throughput} | {ratio} |")
+    lines += ["", "Stage details (JSON):", "", "```json",
+              json.dumps({str(k): v for k, v in results.items()}, indent=1, default=str), "```"]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scales", default="1,10", help="comma-separated, e.g. 1,10,100")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/saypro-bench"))
+    parser.add_argument("--stages", default=",".join(PIPELINE))
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("RESULTS.md"))
+    args = parser.parse_args(argv)
+    facts = machine_facts()
+    results: dict[float, dict[str, dict]] = {}
+    for scale in (float(s) for s in args.scales.split(",")):
+        workdir = args.workdir / f"scale-{scale:g}"
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        results[scale] = {}
+        for stage in args.stages.split(","):
+            figures = run_stage_measured(stage, workdir, scale)
+            results[scale][stage] = figures
+            print(f"scale {scale:g} {stage:15s} {figures['wall_seconds']:8.1f} s "
+                  f"{figures['peak_rss_mb']:8.0f} MiB  "
+                  + json.dumps({k: v for k, v in figures.items()
+                                if k not in ("wall_seconds", "peak_rss_mb")}, default=str)[:200],
+                  flush=True)
+        write_results(args.out, results, facts)
+    print(f"results written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""One benchmark stage per process, so that each stage's peak memory is measured alone.
+
+`python -m benchmarks.stages <stage> <workdir> [scale]` prints one JSON object of figures.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+DBT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+SOURCES = ("zendesk", "matomo", "moodle", "kobo")
+
+
+def _env(workdir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "SAYPRO_DATA_DIR": str(workdir / "data"),
+        "SAYPRO_WAREHOUSE": str(workdir / "data" / "warehouse.duckdb"),
+        "SAYPRO_START_DATE": "2025-01-01",
+        "SAYPRO_PII_SALT": env.get("SAYPRO_PII_SALT", "bench-salt"),
+    })
+    return env
+
+
+def generate(workdir: Path, scale: float) -> dict:
+    from sandbox.generator import generate as generate_sample
+
+    start = time.perf_counter()
+    manifest = generate_sample(workdir / "sample", scale=scale, seed=7)
+    seconds = time.perf_counter() - start
+    records = sum(v for v in manifest.get("counts", {}).values() if isinstance(v, int))
+    return {"seconds": seconds, "records": records, "records_per_s": records / seconds}
+
+
+def pull(workdir: Path) -> dict:
+    from ingestion.pull import pull_source
+    from ingestion.settings import Settings
+    from sandbox.server import start_sandbox
+
+    log = logging.getLogger("bench")
+    figures: dict = {}
+    with start_sandbox(workdir / "sample") as sandbox:
+        settings = Settings.from_env({**_env(workdir), **sandbox.env()})
+        for source in SOURCES:
+            start = time.perf_counter()
+            result = pull_source(source, settings, log)
+            seconds = time.perf_counter() - start
+            records = sum(v for k, v in result.metadata().items()
+                          if k.endswith(".records") and isinstance(v, int))
+            figures[source] = {"seconds": seconds, "records": records,
+                               "records_per_s": records / seconds if seconds else None}
+    total_records = sum(f["records"] for f in figures.values())
+    total_seconds = sum(f["seconds"] for f in figures.values())
+    return {"sources": figures, "records": total_records, "seconds": total_seconds,
+            "records_per_s": total_records / total_seconds}
+
+
+def parse_floor(workdir: Path) -> dict:
+    """orjson over every landed page: the cost of reading the JSON and nothing else."""
+    import orjson
+
+    pages = [p for p in (workdir / "data" / "landing").rglob("*.json")
+             if not p.name.endswith(".meta.json")]
+    start = time.perf_counter()
+    records = 0
+    for page in pages:
+        doc = orjson.loads(page.read_bytes())
+        if isinstance(doc, list):
+            records += len(doc)
+        else:
+            records += max((len(v) for v in doc.values() if isinstance(v, list)), default=1)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "records": records, "pages": len(pages),
+            "records_per_s": records / seconds if seconds else None}
+
+
+def validate(workdir: Path) -> dict:
+    from datetime import UTC, datetime
+
+    from quality.validate import validate_all
+
+    warehouse = workdir / "data" / "warehouse.duckdb"
+    start = time.perf_counter()
+    results = validate_all(warehouse, run_id=f"bench-{int(start)}", as_of=datetime.now(UTC),
+                           report_dir=workdir / "data" / "quality")
+    seconds = time.perf_counter() - start
+    rows = sum(r.rows_checked for r in results)
+    return {"seconds": seconds, "rows": rows, "rows_per_s": rows / seconds if seconds else None}
+
+
+def _dbt(workdir: Path, args: list[str]) -> dict:
+    dbt = Path(sys.executable).with_name("dbt")
+    start = time.perf_counter()
+    proc = subprocess.run([str(dbt), *args, "--profiles-dir", "."], cwd=DBT_DIR,
+                          env=_env(workdir), capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stdout[-4000:])
+    results = json.loads((DBT_DIR / "target" / "run_results.json").read_text())
+    timings = sorted(((r["unique_id"], r["execution_time"]) for r in results["results"]),
+                     key=lambda x: -x[1])
+    return {"seconds": seconds, "nodes": len(timings),
+            "node_seconds": sum(t for _, t in timings),
+            "slowest": [[u.split(".")[-1], round(t, 2)] for u, t in timings[:5]]}
+
+
+def dbt_full(workdir: Path) -> dict:
+    return _dbt(workdir, ["build", "--full-refresh", "--vars", '{"as_of": "2026-01-01"}'])
+
+
+def dbt_month(workdir: Path) -> dict:
+    vars_ = '{"as_of": "2026-01-01", "period_start": "2025-06-01", "period_end": "2025-07-01"}'
+    return _dbt(workdir, ["build", "--select", "config.materialized:incremental",
+                          "--vars", vars_])
+
+
+def dbt_parse(workdir: Path) -> dict:
+    return _dbt(workdir, ["parse", "--no-partial-parse"]) | {"nodes": None}
+
+
+def floor(workdir: Path) -> dict:
+    warehouse = workdir / "data" / "warehouse.duckdb"
+    sql = (Path(__file__).with_name("floor.sql")).read_text()
+    start = time.perf_counter()
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("SET TimeZone = 'Africa/Johannesburg'")
+        con.execute(sql)
+        months = con.execute("SELECT count(*) FROM floor_support_monthly").fetchone()[0]
+    return {"seconds": time.perf_counter() - start, "months": months}
+
+
+def reports(workdir: Path) -> dict:
+    from reports.monthly import render_support_monthly
+    from reports.quarterly import render_quarterly_review
+
+    warehouse = workdir / "data" / "warehouse.duckdb"
+    out = workdir / "data" / "reports"
+    start = time.perf_counter()
+    render_support_monthly(warehouse, "2025-06", out)
+    render_quarterly_review(warehouse, "2025-Q2", out)
+    return {"seconds": time.perf_counter() - start}
+
+
+def dagster_import(workdir: Path) -> dict:
+    start = time.perf_counter()
+    from orchestration.definitions import defs
+
+    count = len(list(defs.resolve_all_asset_keys()))
+    return {"seconds": time.perf_counter() - start, "assets": count}
+
+
+STAGES = {f.__name__: f for f in (generate, pull, parse_floor, validate, dbt_full, dbt_month,
+                                  dbt_parse, floor, reports, dagster_import)}
+
+
+def main() -> None:
+    stage, workdir = sys.argv[1], Path(sys.argv[2])
+    os.environ.update(_env(workdir))
+    args = [float(sys.argv[3])] if stage == "generate" else []
+    print(json.dumps(STAGES[stage](workdir, *args)))
+
+
+if __name__ == "__main__":
+    main()
