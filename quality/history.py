@@ -1,0 +1,108 @@
+"""Quality tables in the warehouse: quarantine, validated loads and validation history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+if TYPE_CHECKING:
+    from quality.validate import EntityValidation
+
+DDL = [
+    "CREATE SCHEMA IF NOT EXISTS quality",
+    # Same columns as dbt's on-run-start (dbt_project.yml): whoever runs first creates it.
+    """CREATE TABLE IF NOT EXISTS quality.quarantine (
+        source VARCHAR, entity VARCHAR, record_key VARCHAR, load_id VARCHAR,
+        landing_file VARCHAR, rule VARCHAR, reason VARCHAR, quarantined_at TIMESTAMPTZ,
+        run_id VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS quality.validated_loads (
+        source VARCHAR, entity VARCHAR, load_id VARCHAR, run_id VARCHAR,
+        validated_at TIMESTAMPTZ, row_count BIGINT)""",
+    """CREATE TABLE IF NOT EXISTS quality.validation_runs (
+        run_id VARCHAR, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, entities INTEGER,
+        rows_checked BIGINT, rows_quarantined BIGINT, passed BOOLEAN)""",
+    """CREATE TABLE IF NOT EXISTS quality.validation_results (
+        run_id VARCHAR, source VARCHAR, entity VARCHAR, expectation VARCHAR,
+        column_name VARCHAR, severity VARCHAR, success BOOLEAN, unexpected_count BIGINT,
+        unexpected_percent DOUBLE, examples JSON, validated_at TIMESTAMPTZ)""",
+    """CREATE TABLE IF NOT EXISTS quality.validation_entities (
+        run_id VARCHAR, source VARCHAR, entity VARCHAR, started_at TIMESTAMPTZ,
+        validated_at TIMESTAMPTZ, load_ids JSON, rows_checked BIGINT, rows_quarantined BIGINT,
+        passed BOOLEAN, blocking_failures JSON, warnings JSON)""",
+]
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the `quality` schema and its tables if missing."""
+    for stmt in DDL:
+        con.execute(stmt)
+    # A validated_loads table from an older layout may lack row_count.
+    cols = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = 'quality' AND table_name = 'validated_loads'").fetchall()}
+    if "row_count" not in cols:
+        con.execute("ALTER TABLE quality.validated_loads ADD COLUMN row_count BIGINT")
+
+
+def recent_load_counts(con: duckdb.DuckDBPyConnection, source: str, entity: str,
+                       exclude: Sequence[str], limit: int) -> list[int]:
+    """Row counts of the last `limit` validated loads of an entity (newest first)."""
+    rows = con.execute(
+        """SELECT row_count FROM quality.validated_loads
+           WHERE source = ? AND entity = ? AND row_count IS NOT NULL
+             AND NOT list_contains(?, load_id)
+           ORDER BY validated_at DESC, load_id DESC LIMIT ?""",
+        [source, entity, list(exclude), limit]).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def mark_loads_validated(con: duckdb.DuckDBPyConnection, source: str, entity: str,
+                         load_counts: dict[str, int], run_id: str, at: datetime) -> None:
+    """Record loads as validated (re-validation replaces the earlier entry)."""
+    if not load_counts:
+        return
+    con.execute("DELETE FROM quality.validated_loads WHERE source = ? AND entity = ? "
+                "AND list_contains(?, load_id)", [source, entity, list(load_counts)])
+    con.executemany(
+        "INSERT INTO quality.validated_loads VALUES (?, ?, ?, ?, ?, ?)",
+        [[source, entity, lid, run_id, at, n] for lid, n in load_counts.items()])
+
+
+def write_results(con: duckdb.DuckDBPyConnection, res: EntityValidation, started_at: datetime,
+                  validated_at: datetime) -> None:
+    """Write one entity's outcome (idempotent per run, source and entity) and the run row."""
+    key = [res.run_id, res.source, res.entity]
+    con.execute("DELETE FROM quality.validation_results "
+                "WHERE run_id = ? AND source = ? AND entity = ?", key)
+    con.execute("DELETE FROM quality.validation_entities "
+                "WHERE run_id = ? AND source = ? AND entity = ?", key)
+    rows: list[list[Any]] = [
+        [*key, e["name"], e["column"], e["severity"], e["success"], e["unexpected_count"],
+         e["unexpected_percent"], json.dumps(e["examples"], default=str), validated_at]
+        for e in res.expectations
+    ]
+    if rows:
+        con.executemany(
+            "INSERT INTO quality.validation_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows)
+    con.execute(
+        "INSERT INTO quality.validation_entities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [*key, started_at, validated_at, json.dumps(res.load_ids), res.rows_checked,
+         res.rows_quarantined, res.passed, json.dumps(res.blocking_failures),
+         json.dumps(res.warnings)])
+    refresh_run(con, res.run_id)
+
+
+def refresh_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """(Re)compute the `validation_runs` row of a run from its entity outcomes."""
+    con.execute("DELETE FROM quality.validation_runs WHERE run_id = ?", [run_id])
+    con.execute(
+        """INSERT INTO quality.validation_runs
+           SELECT run_id, min(started_at), max(validated_at), count(*)::INTEGER,
+                  sum(rows_checked), sum(rows_quarantined), bool_and(passed)
+           FROM quality.validation_entities WHERE run_id = ? GROUP BY run_id""",
+        [run_id])

@@ -1,0 +1,400 @@
+"""Validate new raw batches: GX suites per entity, row rules, quarantine, blocking checks.
+
+Flow per entity (`validate_entity`): the raw rows whose `load_id` is not yet in
+`quality.validated_loads` are flattened in DuckDB into a temp table, split into chunks of
+about `chunk_rows` distinct record keys (rows with the same key share a chunk, so uniqueness
+holds per chunk), and each chunk is validated as a pandas DataFrame with the entity's GX
+suite. Rows failing a row rule go to `quality.quarantine` with the rule and a reason; blocking
+problems are returned as `blocking_failures`. Loads are marked validated only when the batch
+has no blocking failure, so a blocked batch is checked again on the next run (and heals once
+corrected records land).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import statistics
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from quality import history
+from quality.gx_suite import KEY_COLUMN, RuleOutcome, build_suite, run_suite
+from quality.spec import EntitySpec, Rule, flatten_sql
+from quality.suites import SPECS, get_spec
+
+EXAMPLES = 5
+ALL_FAIL_MIN_ROWS = 5
+"""A row rule failing on every row blocks the batch when it has at least this many rows."""
+MAX_QUARANTINE_SHARE = 0.10
+SHARE_MIN_ROWS = 20
+"""More than this share of rows quarantined blocks the batch (batches of >= SHARE_MIN_ROWS)."""
+VOLUME_HISTORY = 10
+VOLUME_MIN_HISTORY = 3
+VOLUME_FACTOR = 3.0
+"""A load with more than FACTOR x or less than 1/FACTOR x the median of the last
+VOLUME_HISTORY validated loads of its entity raises a warning."""
+
+
+@dataclass
+class EntityValidation:
+    """Outcome of validating one raw entity's new loads."""
+
+    source: str
+    entity: str
+    run_id: str
+    rows_checked: int = 0
+    rows_quarantined: int = 0
+    expectations: list[dict[str, Any]] = field(default_factory=list)
+    blocking_failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    load_ids: list[str] = field(default_factory=list)
+    passed: bool = True
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}__{self.entity}"
+
+
+@dataclass
+class _Agg:
+    """A rule's outcome summed over chunks."""
+
+    rule: Rule
+    element_count: int = 0
+    missing_count: int = 0
+    unexpected_count: int = 0
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class _Values(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def _display(value: Any) -> str:
+    """Render a value for a reason: quoted strings, ISO timestamps, `null`."""
+    if value is None:
+        return "null"
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        with contextlib.suppress(ValueError, AttributeError):
+            value = value.item()
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "null"
+        return str(int(value)) if value.is_integer() else repr(value)
+    if hasattr(value, "isoformat"):
+        try:
+            if value != value:  # NaT
+                return "null"
+        except TypeError:
+            pass
+        return value.isoformat()
+    if isinstance(value, str):
+        return "'" + value + "'"
+    if isinstance(value, tuple | list):
+        return "(" + ", ".join(_display(v) for v in value) + ")"
+    return str(value)
+
+
+def _reason(rule: Rule, row: Mapping[str, Any], as_of: datetime) -> tuple[str, dict[str, str]]:
+    values = _Values({k: _display(v) for k, v in row.items() if k != KEY_COLUMN})
+    values["value"] = values[rule.check_column] if rule.check_column else "?"
+    values["as_of"] = as_of.isoformat()
+    return rule.reason.format_map(values), values
+
+
+def _key(row: Mapping[str, Any]) -> str | None:
+    k = row.get(KEY_COLUMN)
+    return None if k is None or (isinstance(k, float) and math.isnan(k)) else str(k)
+
+
+def _utc(as_of: datetime | date) -> datetime:
+    if not isinstance(as_of, datetime):
+        as_of = datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
+    return as_of.replace(tzinfo=UTC) if as_of.tzinfo is None else as_of.astimezone(UTC)
+
+
+def _examples_text(examples: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{e['record_key']}: {e['reason']}" for e in examples[:EXAMPLES])
+
+
+def _raw_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute("SELECT table_name FROM information_schema.tables "
+                       "WHERE table_schema = 'raw'").fetchall()
+    return {f"raw.{r[0]}" for r in rows}
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _batch_where(spec: EntitySpec, only_new_loads: bool) -> str:
+    if not only_new_loads:
+        return "true"
+    return (f"NOT EXISTS (SELECT 1 FROM quality.validated_loads v WHERE v.source = "
+            f"{_sql_str(spec.source)} AND v.entity = {_sql_str(spec.entity)} "
+            f"AND v.load_id = r.load_id)")
+
+
+def _run_chunks(con: duckdb.DuckDBPyConnection, spec: EntitySpec, as_of: datetime,
+                n_chunks: int) -> dict[str, _Agg]:
+    """Validate every chunk of `_q_batch`; collect failing rows into `_q_fail`."""
+    import pandas as pd
+
+    cols = [r[0] for r in con.execute("DESCRIBE _q_batch").fetchall()
+            if r[0] not in ("record", "load_id", "landing_file", "_chunk")]
+    select = ", ".join(f'"{c}"' for c in cols)
+    suite = build_suite(spec, as_of)
+    aggs = {r.name: _Agg(r) for r in spec.rules}
+    for chunk in range(n_chunks):
+        df = con.execute(f"SELECT {select} FROM _q_batch WHERE _chunk = ?", [chunk]).df()
+        if df.empty:
+            continue
+        failed: list[tuple[str | None, str, str]] = []
+        for out in run_suite(spec, suite, df):
+            _accumulate(aggs[out.rule.name], out, as_of, failed)
+        if failed:
+            fail_df = pd.DataFrame(failed, columns=["record_key", "rule", "reason"])
+            con.register("_q_fail_df", fail_df)
+            con.execute("INSERT INTO _q_fail SELECT * FROM _q_fail_df")
+            con.unregister("_q_fail_df")
+    return aggs
+
+
+def _accumulate(agg: _Agg, out: RuleOutcome, as_of: datetime,
+                failed: list[tuple[str | None, str, str]]) -> None:
+    agg.element_count += out.element_count
+    agg.missing_count += out.missing_count
+    agg.unexpected_count += out.unexpected_count
+    if out.error:
+        agg.errors.append(out.error)
+    rule = out.rule
+    for i, row in enumerate(out.failing_rows):
+        if not rule.row_rule and len(agg.examples) >= EXAMPLES:
+            break
+        if rule.row_rule or i < EXAMPLES:
+            reason, values = _reason(rule, row, as_of)
+            key = _key(row)
+            if rule.row_rule:
+                failed.append((key, rule.name, reason))
+            if len(agg.examples) < EXAMPLES:
+                shown = {k: v for k, v in values.items()
+                         if k not in ("value", "as_of") and k in row}
+                agg.examples.append({"record_key": key, "values": shown, "reason": reason})
+
+
+def _expectation(agg: _Agg, action: str) -> dict[str, Any]:
+    rule = agg.rule
+    denominator = max(agg.element_count - agg.missing_count, 0)
+    percent = 100.0 * agg.unexpected_count / denominator if denominator else 0.0
+    return {
+        "name": rule.name,
+        "expectation": rule.expectation,
+        "column": rule.column,
+        "severity": rule.severity,
+        "row_rule": rule.row_rule,
+        "success": agg.unexpected_count == 0 and not agg.errors,
+        "unexpected_count": agg.unexpected_count,
+        "unexpected_percent": round(percent, 4),
+        "examples": agg.examples,
+        "action": action,
+    }
+
+
+def _judge(res: EntityValidation, aggs: dict[str, _Agg]) -> None:
+    """Turn rule aggregates into expectation results, blocking failures and warnings."""
+    n = res.rows_checked
+    table = f"raw.{res.key}"
+    for agg in aggs.values():
+        rule = agg.rule
+        bad = agg.unexpected_count
+        action = "ok"
+        if agg.errors:
+            action = "blocking"
+            res.blocking_failures.append(
+                f"{table}: expectation {rule.name} could not be evaluated: {agg.errors[0]}")
+        elif bad == 0:
+            pass
+        elif rule.row_rule and bad >= n and n >= ALL_FAIL_MIN_ROWS:
+            action = "blocking"
+            what = ("column missing from every row" if rule.name.endswith("_required")
+                    else "every row fails")
+            res.blocking_failures.append(
+                f"{table}: rule {rule.name} fails on all {n} rows ({what}); "
+                f"e.g. {_examples_text(agg.examples)}")
+        elif rule.row_rule:
+            action = "quarantined"
+            res.warnings.append(
+                f"{table}: {bad} of {n} rows quarantined by rule {rule.name}; "
+                f"e.g. {_examples_text(agg.examples)}")
+        elif rule.severity == "error":
+            action = "blocking"
+            res.blocking_failures.append(
+                f"{table}: {rule.name} failed on {bad} of {n} rows; "
+                f"e.g. {_examples_text(agg.examples)}")
+        else:
+            action = "warning"
+            res.warnings.append(
+                f"{table}: warning {rule.name} on {bad} of {n} rows; "
+                f"e.g. {_examples_text(agg.examples)}")
+        res.expectations.append(_expectation(agg, action))
+
+
+def _quarantine_share(con: duckdb.DuckDBPyConnection, res: EntityValidation) -> None:
+    n, q = res.rows_checked, res.rows_quarantined
+    share = q / n if n else 0.0
+    blocking = n >= SHARE_MIN_ROWS and share > MAX_QUARANTINE_SHARE
+    examples = [
+        {"record_key": r[0], "values": {"rule": r[1]}, "reason": r[2]}
+        for r in con.execute("SELECT record_key, rule, reason FROM _q_fail "
+                             "ORDER BY record_key, rule LIMIT ?", [EXAMPLES]).fetchall()
+    ]
+    if blocking:
+        res.blocking_failures.append(
+            f"raw.{res.key}: {q} of {n} rows quarantined ({100 * share:.1f}% > "
+            f"{100 * MAX_QUARANTINE_SHARE:.0f}% allowed); e.g. {_examples_text(examples)}")
+    res.expectations.append({
+        "name": "quarantined_share_within_limit", "expectation": "quarantine share (SQL)",
+        "column": None, "severity": "error", "row_rule": False, "success": not blocking,
+        "unexpected_count": q, "unexpected_percent": round(100 * share, 4),
+        "examples": examples if blocking else [],
+        "action": "blocking" if blocking else "ok",
+    })
+
+
+def _volume(con: duckdb.DuckDBPyConnection, res: EntityValidation,
+            load_counts: dict[str, int]) -> None:
+    recent = history.recent_load_counts(con, res.source, res.entity, list(load_counts),
+                                        VOLUME_HISTORY)
+    odd: list[dict[str, Any]] = []
+    median = statistics.median(recent) if len(recent) >= VOLUME_MIN_HISTORY else None
+    if median:
+        for load_id, count in sorted(load_counts.items()):
+            if count > median * VOLUME_FACTOR or count < median / VOLUME_FACTOR:
+                odd.append({"record_key": load_id, "values": {"rows": str(count)},
+                            "reason": f"load {load_id} has {count} rows vs median {median:g} "
+                                      f"of the last {len(recent)} validated loads"})
+    if odd:
+        res.warnings.append(f"raw.{res.key}: unusual volume; " + _examples_text(odd))
+    res.expectations.append({
+        "name": "row_count_vs_recent_loads", "expectation": "load volume (SQL)",
+        "column": None, "severity": "warn", "row_rule": False, "success": not odd,
+        "unexpected_count": len(odd),
+        "unexpected_percent": round(100 * len(odd) / len(load_counts), 4),
+        "examples": odd[:EXAMPLES], "action": "warning" if odd else "ok",
+    })
+
+
+def _write_quarantine(con: duckdb.DuckDBPyConnection, spec: EntitySpec, run_id: str,
+                      at: datetime) -> None:
+    con.execute("""DELETE FROM quality.quarantine q USING _q_batch b
+                   WHERE q.source = ? AND q.entity = ?
+                     AND q.record_key = b.record_key AND q.load_id = b.load_id""",
+                [spec.source, spec.entity])
+    con.execute("""INSERT INTO quality.quarantine
+                   SELECT DISTINCT ?, ?, f.record_key, b.load_id, b.landing_file, f.rule,
+                          f.reason, ?::TIMESTAMPTZ, ?
+                   FROM _q_fail f JOIN _q_batch b ON b.record_key = f.record_key""",
+                [spec.source, spec.entity, at, run_id])
+
+
+def _validate(con: duckdb.DuckDBPyConnection, spec: EntitySpec, run_id: str, as_of: datetime,
+              only_new_loads: bool, chunk_rows: int) -> EntityValidation:
+    res = EntityValidation(spec.source, spec.entity, run_id)
+    tables = _raw_tables(con)
+    if spec.table not in tables:
+        return res
+    where = _batch_where(spec, only_new_loads)
+    load_counts = {r[0]: int(r[1]) for r in con.execute(
+        f"SELECT load_id, count(*) FROM {spec.table} AS r WHERE {where} GROUP BY load_id"
+    ).fetchall()}
+    res.load_ids = sorted(str(k) for k in load_counts)
+    if not load_counts:
+        return res
+    chunk_rows = max(1, int(chunk_rows))
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _q_batch AS
+        SELECT *, ((dense_rank() OVER (ORDER BY record_key) - 1) // {chunk_rows})::INTEGER
+                  AS _chunk
+        FROM ({flatten_sql(spec, where, tables)})
+        ORDER BY _chunk""")
+    con.execute("CREATE OR REPLACE TEMP TABLE _q_fail "
+                "(record_key VARCHAR, rule VARCHAR, reason VARCHAR)")
+    try:
+        res.rows_checked, n_chunks = con.execute(
+            "SELECT count(*), coalesce(max(_chunk) + 1, 0) FROM _q_batch").fetchone()
+        aggs = _run_chunks(con, spec, as_of, n_chunks)
+        res.rows_quarantined = con.execute(
+            "SELECT count(DISTINCT record_key) FROM _q_fail").fetchone()[0]
+        _judge(res, aggs)
+        _quarantine_share(con, res)
+        _volume(con, res, load_counts)
+        now = datetime.now(UTC)
+        _write_quarantine(con, spec, run_id, now)
+        res.passed = not res.blocking_failures
+        if res.passed:
+            history.mark_loads_validated(con, spec.source, spec.entity, load_counts,
+                                         run_id, now)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _q_batch")
+        con.execute("DROP TABLE IF EXISTS _q_fail")
+    return res
+
+
+def validate_entity(warehouse: Path, source: str, entity: str, *, run_id: str,
+                    as_of: datetime, only_new_loads: bool = True,
+                    chunk_rows: int = 200_000) -> EntityValidation:
+    """Validate the not-yet-validated loads of `raw.<source>__<entity>`.
+
+    Writes quarantine rows, validated loads and history; returns the outcome. A missing or
+    empty raw table (or no new loads) gives a passing result with `rows_checked == 0`.
+    """
+    spec = get_spec(source, entity)
+    as_of = _utc(as_of)
+    started = datetime.now(UTC)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("SET TimeZone = 'UTC'")
+        history.ensure_schema(con)
+        res = _validate(con, spec, run_id, as_of, only_new_loads, chunk_rows)
+        history.write_results(con, res, started, datetime.now(UTC))
+    return res
+
+
+def validate_all(warehouse: Path, *, run_id: str, as_of: datetime,
+                 report_dir: Path) -> list[EntityValidation]:
+    """Validate every raw entity and write `report_dir/validation_<run_id>.html`.
+
+    An entity whose validation crashes gets a blocking failure naming the error; the other
+    entities are still validated.
+    """
+    from quality.report import write_validation_report
+
+    results: list[EntityValidation] = []
+    for source, entity in SPECS:
+        try:
+            results.append(validate_entity(warehouse, source, entity, run_id=run_id,
+                                           as_of=as_of))
+        except Exception as exc:  # reported as a blocking failure of that entity
+            res = EntityValidation(source, entity, run_id, passed=False, blocking_failures=[
+                f"raw.{source}__{entity}: validation crashed: {type(exc).__name__}: {exc}"])
+            with duckdb.connect(str(warehouse)) as con:
+                history.ensure_schema(con)
+                now = datetime.now(UTC)
+                history.write_results(con, res, now, now)
+            results.append(res)
+    write_validation_report(results, Path(report_dir) / f"validation_{run_id}.html")
+    return results
+
+
+def summary(results: list[EntityValidation]) -> dict[str, Any]:
+    """Small JSON-friendly summary of a run (for logs and metadata)."""
+    return json.loads(json.dumps({
+        r.key: {"rows_checked": r.rows_checked, "rows_quarantined": r.rows_quarantined,
+                "passed": r.passed} for r in results}))
