@@ -1,0 +1,80 @@
+{#- Statistics for KPI values (DESIGN.md section 6, "Small samples"). All return SQL expressions. -#}
+
+{#- Wilson score interval for a proportion: successes / trials, z = 1.96 by default.
+    NULL when trials is 0 or NULL. successes is capped at trials (e.g. clicks > views). -#}
+{% macro kpi_wilson_low(successes, trials, z=1.96) -%}
+    {{ kpi__wilson(successes, trials, z, '-') }}
+{%- endmacro %}
+
+{% macro kpi_wilson_high(successes, trials, z=1.96) -%}
+    {{ kpi__wilson(successes, trials, z, '+') }}
+{%- endmacro %}
+
+{% macro kpi__wilson(successes, trials, z, sign) -%}
+    (case when coalesce(({{ trials }}), 0) > 0 then {{ 'greatest(0.0, ' if sign == '-' else 'least(1.0, ' }}
+        (
+            (least(({{ successes }}), ({{ trials }})) / ({{ trials }})::double + {{ z }} * {{ z }} / (2.0 * ({{ trials }})))
+            {{ sign }} {{ z }} * sqrt(
+                (least(({{ successes }}), ({{ trials }})) / ({{ trials }})::double)
+                * (1 - least(({{ successes }}), ({{ trials }})) / ({{ trials }})::double) / ({{ trials }})
+                + {{ z }} * {{ z }} / (4.0 * ({{ trials }}) * ({{ trials }}))
+            )
+        ) / (1 + {{ z }} * {{ z }} / ({{ trials }})::double))
+    end)
+{%- endmacro %}
+
+{#- Net Promoter Score and its 95% interval from counts of promoters, detractors and answers:
+    NPS = 100 (p - d); CI = NPS +/- z * 100 * sqrt((p + d - (p - d)^2) / n), p and d proportions.
+    Exactly the DESIGN formula: not clamped to [-100, 100]. -#}
+{% macro kpi_nps(promoters, detractors, n) -%}
+    (case when coalesce(({{ n }}), 0) > 0 then 100.0 * (({{ promoters }}) - ({{ detractors }})) / ({{ n }}) end)
+{%- endmacro %}
+
+{% macro kpi_nps_ci_low(promoters, detractors, n, z=1.96) -%}
+    {{ kpi__nps_ci(promoters, detractors, n, z, '-') }}
+{%- endmacro %}
+
+{% macro kpi_nps_ci_high(promoters, detractors, n, z=1.96) -%}
+    {{ kpi__nps_ci(promoters, detractors, n, z, '+') }}
+{%- endmacro %}
+
+{% macro kpi__nps_ci(promoters, detractors, n, z, sign) -%}
+    (case when coalesce(({{ n }}), 0) > 0 then
+        100.0 * (({{ promoters }}) - ({{ detractors }})) / ({{ n }})
+        {{ sign }} {{ z }} * 100.0 * sqrt(greatest(0.0,
+            (({{ promoters }}) + ({{ detractors }})) / ({{ n }})::double
+            - power((({{ promoters }}) - ({{ detractors }})) / ({{ n }})::double, 2)
+        ) / ({{ n }}))
+    end)
+{%- endmacro %}
+
+{#- Normal-approximation interval of a mean (pages_per_visit, avg_time_on_site_seconds). -#}
+{% macro kpi_mean_ci(mean, sd, n, sign, z=1.96) -%}
+    (case when ({{ n }}) > 1 and ({{ sd }}) is not null
+        then ({{ mean }}) {{ sign }} {{ z }} * ({{ sd }}) / sqrt({{ n }}) end)
+{%- endmacro %}
+
+{#- reliability from n: suppressed < 10, indicative < 30, else reliable. -#}
+{% macro kpi_reliability(n) -%}
+    (case when coalesce(({{ n }}), 0) < {{ var('kpi_min_n_suppress', 10) }} then 'suppressed'
+          when ({{ n }}) < {{ var('kpi_min_n_reliable', 30) }} then 'indicative'
+          else 'reliable' end)
+{%- endmacro %}
+
+{#- Local calendar month / date of a UTC timestamptz in the project time zone. -#}
+{% macro kpi_local_month(ts) -%}
+    date_trunc('month', timezone('{{ var("timezone") }}', ({{ ts }})))::date
+{%- endmacro %}
+
+{% macro kpi_local_date(ts) -%}
+    (timezone('{{ var("timezone") }}', ({{ ts }})))::date
+{%- endmacro %}
+
+{#- Correlation strength label from |rho| (Cohen-style thresholds). -#}
+{% macro kpi_strength(abs_value, strong=0.5, moderate=0.3, weak=0.1) -%}
+    (case when ({{ abs_value }}) is null then null
+          when ({{ abs_value }}) >= {{ strong }} then 'strong'
+          when ({{ abs_value }}) >= {{ moderate }} then 'moderate'
+          when ({{ abs_value }}) >= {{ weak }} then 'weak'
+          else 'none' end)
+{%- endmacro %}

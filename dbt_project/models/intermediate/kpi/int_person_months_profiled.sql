@@ -1,0 +1,140 @@
+-- Person x local month attributes that segment rules (seeds/segments.csv) are written against.
+-- One row per person and month from the person's signup month to the last month with data.
+-- Demographics are those of the person's latest registration submitted up to the month's end
+-- (so a person who moves province changes segment from that month), falling back to dim_person.
+{% set tz = var('timezone') %}
+
+with people as (
+    select * from {{ ref('dim_person') }}
+),
+
+registrations as (
+    select
+        person_id,
+        submitted_at,
+        {{ kpi_local_month('submitted_at') }} as submitted_month,
+        province, settlement_type, age_band, gender, employment_status, is_single_parent
+    from {{ ref('stg_kobo__registration') }}
+    where person_id is not null
+),
+
+tickets as (
+    select person_id, created_month as month_start, category
+    from {{ ref('fct_tickets') }}
+    where person_id is not null
+),
+
+listing as (
+    select * from {{ ref('int_kpi_listing_events') }}
+),
+
+data_months as (
+    select created_month as m from {{ ref('fct_tickets') }}
+    union all select date_trunc('month', visit_date)::date from {{ ref('fct_web_visits') }}
+    union all select cohort_month from {{ ref('fct_enrolments') }}
+    union all select {{ kpi_local_month('submitted_at') }} from {{ ref('fct_survey_responses') }}
+    union all select date_trunc('month', signup_date)::date from people
+),
+
+bounds as (
+    select min(m) as first_month, max(m) as last_month from data_months where m is not null
+),
+
+months as (
+    select cast(range as date) as month_start
+    from bounds, range(bounds.first_month, bounds.last_month + interval 1 month, interval 1 month)
+),
+
+person_months as (
+    select
+        p.person_id,
+        m.month_start,
+        (m.month_start + interval 1 month)::date as next_month_start
+    from people as p
+    join months as m
+      on m.month_start >= coalesce(date_trunc('month', p.signup_date)::date, (select first_month from bounds))
+),
+
+latest_registration as (
+    select
+        pm.person_id,
+        pm.month_start,
+        r.province, r.settlement_type, r.age_band, r.gender, r.employment_status, r.is_single_parent
+    from person_months as pm
+    join registrations as r
+      on r.person_id = pm.person_id
+     and r.submitted_month <= pm.month_start
+    qualify row_number() over (
+        partition by pm.person_id, pm.month_start order by r.submitted_at desc) = 1
+),
+
+tickets_by_month as (
+    select
+        person_id,
+        month_start,
+        count(*) as tickets_in_month,
+        count(*) filter (where category = 'Technical Support') as technical_tickets_in_month,
+        count(*) filter (where category = 'Billing and Payment') as billing_tickets_in_month
+    from tickets
+    group by 1, 2
+),
+
+ads_by_month as (
+    select person_id, month_start, count(*) as ads_completed_in_month
+    from listing
+    where event_action = 'ad_post_completed'
+    group by 1, 2
+),
+
+-- A start without its completion (same person, at or after the start, within 7 days).
+-- Starts younger than 7 days at the data cut-off are still pending, not incomplete.
+cutoff as (
+    select coalesce(
+        {% if var('as_of', none) %}cast('{{ var("as_of") }}' as timestamptz){% else %}null{% endif %},
+        (select max(action_at) from listing)) as cutoff_at
+),
+
+incomplete as (
+    select s.person_id, s.month_start, count(*) as incomplete_actions_in_month
+    from listing as s
+    cross join cutoff
+    where s.event_action in ('ad_post_started', 'payment_started')
+      and s.action_at + interval 7 day <= cutoff.cutoff_at
+      and not exists (
+          select 1 from listing as c
+          where c.person_id = s.person_id
+            and c.event_action = replace(s.event_action, '_started', '_completed')
+            and c.action_at >= s.action_at
+            and c.action_at <= s.action_at + interval 7 day
+      )
+    group by 1, 2
+)
+
+select
+    pm.month_start,
+    pm.person_id,
+    coalesce(lr.province, p.province) as province,
+    coalesce(lr.settlement_type, p.settlement_type) as settlement_type,
+    coalesce(lr.age_band, p.age_band) as age_band,
+    coalesce(lr.gender, p.gender) as gender,
+    coalesce(lr.employment_status, p.employment_status) as employment_status,
+    coalesce(lr.is_single_parent, p.is_single_parent, false) as is_single_parent,
+    coalesce(p.is_premium, false) as is_premium,
+    p.signup_date,
+    date_trunc('month', p.signup_date)::date as signup_month,
+    coalesce(date_trunc('month', p.signup_date)::date = pm.month_start, false) as is_new_user,
+    date_diff('month', date_trunc('month', p.signup_date)::date, pm.month_start) as months_since_signup,
+    coalesce(sum(a.ads_completed_in_month) over (
+        partition by pm.person_id order by pm.month_start
+        rows between unbounded preceding and current row), 0)::integer as ads_completed_to_date,
+    coalesce(a.ads_completed_in_month, 0)::integer as ads_completed_in_month,
+    coalesce(t.tickets_in_month, 0)::integer as tickets_in_month,
+    coalesce(t.technical_tickets_in_month, 0)::integer as technical_tickets_in_month,
+    coalesce(t.billing_tickets_in_month, 0)::integer as billing_tickets_in_month,
+    coalesce(i.incomplete_actions_in_month, 0)::integer as incomplete_actions_in_month
+from person_months as pm
+join people as p on p.person_id = pm.person_id
+left join latest_registration as lr on lr.person_id = pm.person_id and lr.month_start = pm.month_start
+left join tickets_by_month as t on t.person_id = pm.person_id and t.month_start = pm.month_start
+left join ads_by_month as a on a.person_id = pm.person_id and a.month_start = pm.month_start
+left join incomplete as i on i.person_id = pm.person_id and i.month_start = pm.month_start

@@ -1,0 +1,158 @@
+-- Every KPI of the catalogue per local month and quarter, for `all` and each segment active in
+-- the period, with n, 95% interval and reliability (DESIGN.md sections 6 and 8).
+-- A record counts for a segment when its person is a member in the record's month, so a
+-- quarter's segment value pools the three months' member records.
+with obs as (
+    select * from {{ ref('int_kpi_observations') }}
+),
+
+catalog as (
+    select kpi_id, aggregation from {{ ref('kpi_catalog') }}
+),
+
+membership as (
+    select distinct month_start, person_id, segment_id from {{ ref('fct_segment_membership') }}
+),
+
+segment_versions as (
+    select segment_id, active_from, active_to from {{ ref('dim_segment') }}
+),
+
+obs_segmented as (
+    select o.kpi_id, o.month_start, o.record_id, o.num, o.den, o.x, 'all' as segment_id
+    from obs as o
+    union all
+    select o.kpi_id, o.month_start, o.record_id, o.num, o.den, o.x, m.segment_id
+    from obs as o
+    join membership as m
+      on m.person_id = o.person_id
+     and m.month_start = o.month_start
+),
+
+obs_periods as (
+    select 'month' as period_grain, month_start as period_start, * exclude (month_start)
+    from obs_segmented
+    union all
+    select 'quarter', date_trunc('quarter', month_start)::date, * exclude (month_start)
+    from obs_segmented
+),
+
+agg as (
+    select
+        period_grain, period_start, kpi_id, segment_id,
+        count(distinct record_id) as n_distinct,
+        sum(num) as num,
+        sum(den) as den,
+        count(x) as n_x,
+        avg(x) as mean_x,
+        stddev_samp(x) as sd_x,
+        sum(x) as sum_x,
+        quantile_cont(x, 0.5) as median_x,
+        count(*) filter (where x >= 9) as promoters,
+        count(*) filter (where x <= 6) as detractors
+    from obs_periods
+    group by 1, 2, 3, 4
+),
+
+bounds as (
+    select min(month_start) as first_month, max(month_start) as last_month from obs
+),
+
+months as (
+    select cast(range as date) as month_start
+    from bounds, range(bounds.first_month, bounds.last_month + interval 1 month, interval 1 month)
+),
+
+periods as (
+    select 'month' as period_grain, month_start as period_start,
+           (month_start + interval 1 month - interval 1 day)::date as period_end
+    from months
+    union
+    select 'quarter', date_trunc('quarter', month_start)::date,
+           (date_trunc('quarter', month_start) + interval 3 month - interval 1 day)::date
+    from months
+),
+
+period_segments as (
+    select p.period_grain, p.period_start, p.period_end, 'all' as segment_id
+    from periods as p
+    union
+    select p.period_grain, p.period_start, p.period_end, s.segment_id
+    from periods as p
+    join segment_versions as s
+      on s.active_from <= p.period_end
+     and (s.active_to is null or s.active_to >= p.period_start)
+),
+
+grid as (
+    select ps.*, c.kpi_id, c.aggregation
+    from period_segments as ps
+    cross join catalog as c
+),
+
+measured as (
+    select
+        g.period_grain, g.period_start, g.period_end, g.kpi_id, g.segment_id, g.aggregation,
+        a.promoters, a.detractors, a.sd_x,
+        case g.aggregation
+            when 'count' then coalesce(a.n_distinct, 0)
+            when 'rate' then coalesce(a.den, 0)
+            else coalesce(a.n_x, 0)
+        end::bigint as n,
+        case g.aggregation
+            when 'count' then coalesce(a.n_distinct, 0)
+            when 'rate' then coalesce(a.num, 0)
+            when 'mean' then a.sum_x
+            when 'nps' then a.promoters - a.detractors
+        end::double as numerator,
+        case g.aggregation
+            when 'rate' then coalesce(a.den, 0)
+            when 'mean' then a.n_x
+            when 'nps' then a.n_x
+        end::double as denominator,
+        case g.aggregation
+            when 'count' then coalesce(a.n_distinct, 0)
+            when 'rate' then case when a.den > 0 then least(a.num, a.den) / a.den end
+            when 'median' then a.median_x
+            when 'mean' then a.mean_x
+            when 'nps' then {{ kpi_nps('a.promoters', 'a.detractors', 'a.n_x') }}
+        end::double as raw_value,
+        case g.aggregation
+            when 'rate' then {{ kpi_wilson_low('a.num', 'a.den') }}
+            when 'mean' then {{ kpi_mean_ci('a.mean_x', 'a.sd_x', 'a.n_x', '-') }}
+            when 'nps' then {{ kpi_nps_ci_low('a.promoters', 'a.detractors', 'a.n_x') }}
+        end::double as raw_ci_low,
+        case g.aggregation
+            when 'rate' then {{ kpi_wilson_high('a.num', 'a.den') }}
+            when 'mean' then {{ kpi_mean_ci('a.mean_x', 'a.sd_x', 'a.n_x', '+') }}
+            when 'nps' then {{ kpi_nps_ci_high('a.promoters', 'a.detractors', 'a.n_x') }}
+        end::double as raw_ci_high
+    from grid as g
+    left join agg as a
+      on a.period_grain = g.period_grain
+     and a.period_start = g.period_start
+     and a.kpi_id = g.kpi_id
+     and a.segment_id = g.segment_id
+),
+
+final as (
+    select
+        *,
+        {{ kpi_reliability('n') }} as reliability
+    from measured
+)
+
+select
+    cast(period_grain as varchar) as period_grain,
+    cast(period_start as date) as period_start,
+    cast(period_end as date) as period_end,
+    cast(kpi_id as varchar) as kpi_id,
+    cast(segment_id as varchar) as segment_id,
+    cast(case when reliability = 'suppressed' then null else raw_value end as double) as value,
+    cast(numerator as double) as numerator,
+    cast(denominator as double) as denominator,
+    cast(n as bigint) as n,
+    cast(case when reliability = 'suppressed' then null else raw_ci_low end as double) as ci_low,
+    cast(case when reliability = 'suppressed' then null else raw_ci_high end as double) as ci_high,
+    cast(reliability as varchar) as reliability
+from final

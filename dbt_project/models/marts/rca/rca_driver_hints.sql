@@ -1,0 +1,212 @@
+-- Quantified hints at drivers of KPI gaps, per local month and quarter (beyond the plan).
+-- Each row states its statistic, value, n and a strength label; the value is NULL when the
+-- sample is too small (n < 30 for correlations, < 10 per group for differences in rates).
+--   * ticket_csat ~ first_reply_minutes: Spearman rho over rated tickets with a reply
+--     (Pearson correlation of average ranks; CSAT good = 1 / bad = 0).
+--     strength by |rho|: strong >= 0.5, moderate >= 0.3, weak >= 0.1, else none.
+--   * ticket_csat ~ frt_sla_status: difference in CSAT (SLA met - breached);
+--     strength by Cohen's h (|h| >= 0.8 strong, >= 0.5 moderate, >= 0.2 weak).
+--   * nps ~ sentiment_score: Spearman rho over feedback responses with both.
+--   * course_completion_rate ~ segment: difference in completion (segment - other learners)
+--     for each segment with >= 30 enrolments; effect_size = Cohen's h; `uplift` in the
+--     description = how much the overall rate would rise if the segment completed like the rest.
+{% set min_corr_n = 30 %}
+
+with tickets as (
+    select created_month as month_start, first_reply_minutes, csat_rating, frt_sla_status
+    from {{ ref('fct_tickets') }}
+    where csat_rating in ('good', 'bad') and created_month is not null
+),
+
+ticket_periods as (
+    select 'month' as period_grain, month_start as period_start, * exclude (month_start) from tickets
+    union all
+    select 'quarter', date_trunc('quarter', month_start)::date, * exclude (month_start) from tickets
+),
+
+-- Spearman: ticket CSAT vs first reply minutes ------------------------------------------
+csat_frt_pairs as (
+    select period_grain, period_start,
+           first_reply_minutes as x, (csat_rating = 'good')::int as y
+    from ticket_periods
+    where first_reply_minutes is not null
+),
+
+csat_frt_ranked as (
+    select *,
+        rank() over (partition by period_grain, period_start order by x)
+            + (count(*) over (partition by period_grain, period_start, x) - 1) / 2.0 as rx,
+        rank() over (partition by period_grain, period_start order by y)
+            + (count(*) over (partition by period_grain, period_start, y) - 1) / 2.0 as ry
+    from csat_frt_pairs
+),
+
+csat_frt as (
+    select period_grain, period_start,
+        'ticket_csat' as kpi_id,
+        'first_reply_minutes' as driver,
+        'spearman_rho' as statistic,
+        count(*) as n,
+        case when count(*) >= {{ min_corr_n }} and var_pop(rx) > 0 and var_pop(ry) > 0 then corr(rx, ry) end as value
+    from csat_frt_ranked
+    group by 1, 2
+),
+
+-- Difference in rates: CSAT when the first-reply SLA was met vs breached ---------------------
+csat_sla_groups as (
+    select period_grain, period_start,
+        count(*) filter (where frt_sla_status = 'met') as n_met,
+        avg((csat_rating = 'good')::int) filter (where frt_sla_status = 'met') as p_met,
+        count(*) filter (where frt_sla_status = 'breached') as n_breached,
+        avg((csat_rating = 'good')::int) filter (where frt_sla_status = 'breached') as p_breached
+    from ticket_periods
+    group by 1, 2
+),
+
+csat_sla as (
+    select period_grain, period_start,
+        'ticket_csat' as kpi_id,
+        'frt_sla_status' as driver,
+        'difference_in_rates' as statistic,
+        n_met + n_breached as n,
+        case when n_met >= 10 and n_breached >= 10 then p_met - p_breached end as value,
+        case when n_met >= 10 and n_breached >= 10
+             then 2 * asin(sqrt(p_met)) - 2 * asin(sqrt(p_breached)) end as effect_size,
+        p_met, p_breached, n_met, n_breached
+    from csat_sla_groups
+),
+
+-- Spearman: NPS vs comment sentiment -------------------------------------------------------
+feedback as (
+    select {{ kpi_local_month('submitted_at') }} as month_start, nps_score as x, sentiment_score as y
+    from {{ ref('fct_survey_responses') }}
+    where form = 'feedback' and nps_score is not null and sentiment_score is not null
+),
+
+feedback_periods as (
+    select 'month' as period_grain, month_start as period_start, x, y from feedback
+    union all
+    select 'quarter', date_trunc('quarter', month_start)::date, x, y from feedback
+),
+
+nps_sentiment_ranked as (
+    select *,
+        rank() over (partition by period_grain, period_start order by x)
+            + (count(*) over (partition by period_grain, period_start, x) - 1) / 2.0 as rx,
+        rank() over (partition by period_grain, period_start order by y)
+            + (count(*) over (partition by period_grain, period_start, y) - 1) / 2.0 as ry
+    from feedback_periods
+),
+
+nps_sentiment as (
+    select period_grain, period_start,
+        'nps' as kpi_id,
+        'sentiment_score' as driver,
+        'spearman_rho' as statistic,
+        count(*) as n,
+        case when count(*) >= {{ min_corr_n }} and var_pop(rx) > 0 and var_pop(ry) > 0 then corr(rx, ry) end as value
+    from nps_sentiment_ranked
+    group by 1, 2
+),
+
+-- Completion gap by segment (mix) ----------------------------------------------------------
+enrolments as (
+    select cohort_month as month_start, person_id, coalesce(is_completed, false)::int as completed
+    from {{ ref('fct_enrolments') }}
+    where programme = 'course' and cohort_month is not null
+),
+
+enrolment_periods as (
+    select 'month' as period_grain, month_start as period_start, month_start, person_id, completed from enrolments
+    union all
+    select 'quarter', date_trunc('quarter', month_start)::date, month_start, person_id, completed from enrolments
+),
+
+period_totals as (
+    select period_grain, period_start, count(*) as n_all, sum(completed) as completed_all
+    from enrolment_periods group by 1, 2
+),
+
+segment_enrolments as (
+    select e.period_grain, e.period_start, m.segment_id,
+           count(*) as n_seg, sum(e.completed) as completed_seg
+    from enrolment_periods as e
+    join (select distinct month_start, person_id, segment_id from {{ ref('fct_segment_membership') }}) as m
+      on m.person_id = e.person_id and m.month_start = e.month_start
+    group by 1, 2, 3
+),
+
+completion_mix as (
+    select s.period_grain, s.period_start,
+        'course_completion_rate' as kpi_id,
+        'segment:' || s.segment_id as driver,
+        'difference_in_rates' as statistic,
+        s.n_seg as n,
+        s.segment_id,
+        s.completed_seg / s.n_seg::double as p_seg,
+        (t.completed_all - s.completed_seg) / (t.n_all - s.n_seg)::double as p_rest,
+        s.n_seg / t.n_all::double as mix_share
+    from segment_enrolments as s
+    join period_totals as t on t.period_grain = s.period_grain and t.period_start = s.period_start
+    where s.n_seg >= 30 and t.n_all - s.n_seg >= 10
+),
+
+hints as (
+    select period_grain, period_start, kpi_id, driver, statistic, value, n,
+        abs(value) as effect_size,
+        {{ kpi_strength('abs(value)') }} as strength,
+        case when value is null then
+            printf('Too few rated tickets with a first reply (n = %d) to estimate the association between first-reply time and ticket CSAT.', n)
+        else
+            printf('Ticket CSAT %s as first-reply time rose (Spearman rho = %.2f, n = %d rated tickets with a reply): %s %s association.',
+                   case when value < 0 then 'fell' else 'did not fall' end, value, n,
+                   {{ kpi_strength('abs(value)') }}, case when value < 0 then 'negative' else 'positive' end)
+        end as description
+    from csat_frt
+
+    union all
+    select period_grain, period_start, kpi_id, driver, statistic, value, n,
+        abs(effect_size),
+        {{ kpi_strength('abs(effect_size)', 0.8, 0.5, 0.2) }},
+        case when value is null then
+            printf('Too few rated tickets per first-reply SLA outcome (met %d, breached %d) to compare CSAT.', n_met, n_breached)
+        else
+            printf('Ticket CSAT was %.0f%% when the first-reply SLA was met (n = %d) and %.0f%% when it was breached (n = %d): a difference of %+.0f points (Cohen''s h = %.2f).',
+                   100 * p_met, n_met, 100 * p_breached, n_breached, 100 * value, effect_size)
+        end
+    from csat_sla
+
+    union all
+    select period_grain, period_start, kpi_id, driver, statistic, value, n,
+        abs(value),
+        {{ kpi_strength('abs(value)') }},
+        case when value is null then
+            printf('Too few feedback responses with an NPS score and a comment (n = %d) to relate NPS to sentiment.', n)
+        else
+            printf('NPS scores and comment sentiment: Spearman rho = %.2f (n = %d responses), a %s %s association.',
+                   value, n, {{ kpi_strength('abs(value)') }}, case when value < 0 then 'negative' else 'positive' end)
+        end
+    from nps_sentiment
+
+    union all
+    select period_grain, period_start, kpi_id, driver, statistic, p_seg - p_rest, n,
+        abs(2 * asin(sqrt(p_seg)) - 2 * asin(sqrt(p_rest))),
+        {{ kpi_strength('abs(2 * asin(sqrt(p_seg)) - 2 * asin(sqrt(p_rest)))', 0.8, 0.5, 0.2) }},
+        printf('Course completion in %s was %.0f%% vs %.0f%% for other learners (difference %+.0f points, n = %d enrolments, %.0f%% of all); completing like the rest would lift the overall rate by %.1f points.',
+               segment_id, 100 * p_seg, 100 * p_rest, 100 * (p_seg - p_rest), n, 100 * mix_share,
+               100 * mix_share * greatest(0, p_rest - p_seg))
+    from completion_mix
+)
+
+select
+    cast(period_grain as varchar) as period_grain,
+    cast(period_start as date) as period_start,
+    cast(kpi_id as varchar) as kpi_id,
+    cast(driver as varchar) as driver,
+    cast(statistic as varchar) as statistic,
+    cast(value as double) as value,
+    cast(n as bigint) as n,
+    cast(case when value is not null then strength end as varchar) as strength,
+    cast(case when value is not null then effect_size end as double) as effect_size,
+    cast(description as varchar) as description
+from hints
