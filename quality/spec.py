@@ -255,7 +255,7 @@ def flatten_sql(spec: EntitySpec, where: str, existing_tables: set[str]) -> str:
             outer.append(
                 f"CASE WHEN {ref.column} IS NOT NULL{skip} AND {ref.column}::VARCHAR NOT IN "
                 f"(SELECT record_key FROM {ref.target} WHERE record_key IS NOT NULL) "
-                f"THEN {ref.column}::VARCHAR END AS {ref.flag}")
+                f"THEN {ref.column} END AS {ref.flag}")
         else:
             outer.append(f"NULL::VARCHAR AS {ref.flag}")
     return f"""

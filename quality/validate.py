@@ -16,6 +16,7 @@ import contextlib
 import json
 import math
 import statistics
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -105,7 +106,7 @@ def _display(value: Any) -> str:
 
 
 def _reason(rule: Rule, row: Mapping[str, Any], as_of: datetime) -> tuple[str, dict[str, str]]:
-    values = _Values({k: _display(v) for k, v in row.items() if k != KEY_COLUMN})
+    values = _Values({k: _display(v) for k, v in row.items()})
     values["value"] = values[rule.check_column] if rule.check_column else "?"
     values["as_of"] = as_of.isoformat()
     return rule.reason.format_map(values), values
@@ -155,11 +156,15 @@ def _run_chunks(con: duckdb.DuckDBPyConnection, spec: EntitySpec, as_of: datetim
     suite = build_suite(spec, as_of)
     aggs = {r.name: _Agg(r) for r in spec.rules}
     for chunk in range(n_chunks):
-        df = con.execute(f"SELECT {select} FROM _q_batch WHERE _chunk = ?", [chunk]).df()
-        if df.empty:
-            continue
+        with warnings.catch_warnings():
+            # pandas 3 deprecation notices raised inside duckdb and GX, not actionable here
+            warnings.simplefilter("ignore", DeprecationWarning)
+            df = con.execute(f"SELECT {select} FROM _q_batch WHERE _chunk = ?", [chunk]).df()
+            if df.empty:
+                continue
+            outcomes = run_suite(spec, suite, df)
         failed: list[tuple[str | None, str, str]] = []
-        for out in run_suite(spec, suite, df):
+        for out in outcomes:
             _accumulate(aggs[out.rule.name], out, as_of, failed)
         if failed:
             fail_df = pd.DataFrame(failed, columns=["record_key", "rule", "reason"])
