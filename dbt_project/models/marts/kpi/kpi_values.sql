@@ -152,7 +152,7 @@ select
     cast(numerator as double) as numerator,
     cast(denominator as double) as denominator,
     cast(n as bigint) as n,
-    cast(case when reliability = 'suppressed' then null else raw_ci_low end as double) as ci_low,
-    cast(case when reliability = 'suppressed' then null else raw_ci_high end as double) as ci_high,
+    cast(case when reliability = 'suppressed' then null else round(raw_ci_low, 10) end as double) as ci_low,
+    cast(case when reliability = 'suppressed' then null else round(raw_ci_high, 10) end as double) as ci_high,
     cast(reliability as varchar) as reliability
 from final
