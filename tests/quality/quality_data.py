@@ -181,9 +181,10 @@ def load_raw(warehouse: Path, source: str, entity: str, records: list[dict[str, 
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({RAW_COLUMNS})")
         con.execute("CREATE OR REPLACE TEMP TABLE _in (record JSON, record_index INTEGER, "
                     "forced_key VARCHAR)")
-        con.executemany("INSERT INTO _in VALUES (?, ?, ?)", [
-            [json.dumps(r), i, record_keys[i] if record_keys else None]
-            for i, r in enumerate(records)])
+        if records:
+            con.executemany("INSERT INTO _in VALUES (?, ?, ?)", [
+                [json.dumps(r), i, record_keys[i] if record_keys else None]
+                for i, r in enumerate(records)])
         key = ENTITIES[(source, entity)]
         landing = f"landing/{source}/{entity}/{load_id}/000001.json"
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _rows AS
