@@ -1,6 +1,7 @@
 -- Quantified hints at drivers of KPI gaps, per local month and quarter (beyond the plan).
 -- Each row states its statistic, value, n and a strength label; the value is NULL when the
 -- sample is too small (n < 30 for correlations, < 10 per group for differences in rates).
+-- value and effect_size are rounded to 6 decimals.
 --   * ticket_csat ~ first_reply_minutes: Spearman rho over rated tickets with a reply
 --     (Pearson correlation of average ranks; CSAT good = 1 / bad = 0).
 --     strength by |rho|: strong >= 0.5, moderate >= 0.3, weak >= 0.1, else none.
@@ -204,9 +205,9 @@ select
     cast(kpi_id as varchar) as kpi_id,
     cast(driver as varchar) as driver,
     cast(statistic as varchar) as statistic,
-    cast(value as double) as value,
+    cast(round(value, 6) as double) as value,
     cast(n as bigint) as n,
     cast(case when value is not null then strength end as varchar) as strength,
-    cast(case when value is not null then effect_size end as double) as effect_size,
+    cast(case when value is not null then round(effect_size, 6) end as double) as effect_size,
     cast(description as varchar) as description
 from hints
