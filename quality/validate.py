@@ -36,6 +36,8 @@ ALL_FAIL_MIN_ROWS = 5
 MAX_QUARANTINE_SHARE = 0.10
 SHARE_MIN_ROWS = 20
 """More than this share of rows quarantined blocks the batch (batches of >= SHARE_MIN_ROWS)."""
+DUCKDB_MEMORY_LIMIT = "1GB"
+"""DuckDB memory cap of the validation connection (the flattened batch spills beyond it)."""
 VOLUME_HISTORY = 10
 VOLUME_MIN_HISTORY = 3
 VOLUME_FACTOR = 3.0
@@ -366,6 +368,7 @@ def validate_entity(warehouse: Path, source: str, entity: str, *, run_id: str,
     started = datetime.now(UTC)
     with duckdb.connect(str(warehouse)) as con:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
         history.ensure_schema(con)
         res = _validate(con, spec, run_id, as_of, only_new_loads, chunk_rows)
         history.write_results(con, res, started, datetime.now(UTC))
