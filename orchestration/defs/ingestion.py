@@ -5,6 +5,7 @@ import dagster as dg
 
 from ingestion.pull import pull_source
 from ingestion.raw import ENTITIES, table_name
+from orchestration.asset_keys import raw_asset_key
 from orchestration.resources import SourceResource, WarehouseResource, pipeline_settings
 from orchestration.warehouse import table_row_count
 
@@ -18,10 +19,6 @@ SOURCE_DESCRIPTIONS = {
     "kobo": "KoboToolbox API v2: registration and feedback submissions, incremental on "
     "_submission_time.",
 }
-
-
-def raw_asset_key(source: str, entity: str) -> dg.AssetKey:
-    return dg.AssetKey(["raw", f"{source}__{entity}"])
 
 
 def build_source_asset(source: str) -> dg.AssetsDefinition:

@@ -6,11 +6,9 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from ingestion.raw import ENTITIES
-from orchestration.defs.ingestion import raw_asset_key
+from orchestration.asset_keys import QUARANTINE_KEY, raw_asset_key
 from orchestration.resources import WarehouseResource, pipeline_settings
 from orchestration.warehouse import table_row_count
-
-QUARANTINE_KEY = dg.AssetKey(["quality", "quarantine"])
 
 
 def check_name(source: str, entity: str) -> str:
@@ -43,9 +41,9 @@ def quarantine(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
 
     settings = pipeline_settings(warehouse)
     report_dir = settings.quality_dir
-    results = validate_all(settings.warehouse, run_id=context.run_id,
+    results = validate_all(settings.warehouse, run_id=context.run.run_id,
                            as_of=datetime.now(UTC), report_dir=report_dir)
-    report = report_dir / f"validation_{context.run_id}.html"
+    report = report_dir / f"validation_{context.run.run_id}.html"
     by_entity = {(r.source, r.entity): r for r in results}
     checked = quarantined = 0
     for source, entity in ENTITIES:
