@@ -24,7 +24,8 @@ SOURCES = ("zendesk", "matomo", "moodle", "kobo")
 
 
 def _generate(out: Path) -> None:
-    generator = pytest.importorskip("sandbox.generator", reason="sample-data generator not built yet")
+    generator = pytest.importorskip("sandbox.generator",
+                                    reason="sample-data generator not built yet")
     generate = generator.generate
     params = inspect.signature(generate).parameters
     kwargs = {"scale": SCALE} if "scale" in params else {}

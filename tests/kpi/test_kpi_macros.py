@@ -40,8 +40,9 @@ def _sql(expr: str) -> float | None:
     (45, 60), (0, 12), (12, 12), (1, 10), (7, 25), (29, 30), (500, 1000), (3, 997), (1, 1)])
 def test_wilson_matches_statsmodels(macros, successes: int, trials: int) -> None:
     low, high = proportion_confint(successes, trials, alpha=ALPHA_Z196, method="wilson")
-    assert _sql(str(macros.kpi_wilson_low(str(successes), str(trials)))) == pytest.approx(low, abs=1e-12)
-    assert _sql(str(macros.kpi_wilson_high(str(successes), str(trials)))) == pytest.approx(high, abs=1e-12)
+    args = (str(successes), str(trials))
+    assert _sql(str(macros.kpi_wilson_low(*args))) == pytest.approx(low, abs=1e-12)
+    assert _sql(str(macros.kpi_wilson_high(*args))) == pytest.approx(high, abs=1e-12)
 
 
 def test_wilson_without_trials_is_null(macros) -> None:
@@ -51,7 +52,8 @@ def test_wilson_without_trials_is_null(macros) -> None:
 
 @pytest.mark.parametrize(("promoters", "passives", "detractors"), [
     (50, 30, 20), (6, 5, 9), (10, 0, 0), (0, 0, 10), (120, 200, 80), (3, 4, 5)])
-def test_nps_and_interval_match_formula(macros, promoters: int, passives: int, detractors: int) -> None:
+def test_nps_and_interval_match_formula(macros, promoters: int, passives: int,
+                                        detractors: int) -> None:
     n = promoters + passives + detractors
     p, d = promoters / n, detractors / n
     nps = 100 * (p - d)
@@ -70,6 +72,7 @@ def test_reliability_thresholds(macros, n: int, label: str) -> None:
 
 
 @pytest.mark.parametrize(("value", "label"), [
-    (0.05, "none"), (0.1, "weak"), (0.29, "weak"), (0.3, "moderate"), (0.5, "strong"), (0.9, "strong")])
+    (0.05, "none"), (0.1, "weak"), (0.29, "weak"), (0.3, "moderate"), (0.5, "strong"),
+    (0.9, "strong")])
 def test_strength_labels(macros, value: float, label: str) -> None:
     assert _one(f"select {macros.kpi_strength(str(value))}") == label

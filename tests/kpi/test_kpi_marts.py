@@ -39,7 +39,7 @@ def _rows(warehouse: Path, sql: str, params: list | None = None) -> list[dict]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         cur = con.execute(sql, params or [])
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 # --- planted stories -----------------------------------------------------------------------
@@ -156,7 +156,8 @@ def test_reliability_rule(kpi_warehouse: Path) -> None:
            or (n >= 10 and n < 30 and reliability <> 'indicative')
            or (n >= 30 and reliability <> 'reliable')
            or (kpi_id in ('ticket_volume', 'visits', 'unique_visitors', 'active_learners')
-               and (ci_low is not null or ci_high is not null or (value is not null and value <> n)))""")
+               and (ci_low is not null or ci_high is not null
+                    or (value is not null and value <> n)))""")
     assert not bad, bad[:3]
 
 
@@ -182,8 +183,8 @@ def test_pareto_vital_few_is_smallest_set_reaching_80_percent(kpi_warehouse: Pat
 
 
 def test_membership_uses_registry_and_is_monthly(kpi_warehouse: Path) -> None:
-    segments = {r["segment_id"] for r in _rows(kpi_warehouse, "select segment_id from marts.dim_segment")}
-    assert STARTING_SEGMENTS <= segments
+    dim = _rows(kpi_warehouse, "select segment_id from marts.dim_segment")
+    assert {r["segment_id"] for r in dim} >= STARTING_SEGMENTS
     dupes = _rows(kpi_warehouse, """
         select month_start, person_id, segment_id, count(*) from marts.fct_segment_membership
         group by all having count(*) > 1""")
