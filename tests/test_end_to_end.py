@@ -111,3 +111,69 @@ def test_rerunning_a_month_is_idempotent(demo_run: tuple[Path, str]) -> None:
         after = {m: con.execute(query.format(m)).fetchall() for m in watched}
     for mart in watched:
         assert after[mart] == before[mart], f"{mart} changed on a re-run of 2025-03"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_ui_shows_every_stage_with_the_demo_materialisations(demo_run: tuple[Path, str]) -> None:
+    """`make dev`'s webserver on the demo instance: the asset graph holds every stage, and a
+    headless Chromium screenshot is kept in test-artefacts/screenshots/."""
+    import json
+    import shutil
+    import time
+    import urllib.request
+
+    data_dir, _ = demo_run
+    port = _free_port()
+    env = _env(data_dir) | {"DAGSTER_HOME": str(data_dir / "dagster")}
+    webserver = Path(sys.executable).with_name("dagster-webserver")
+    server = subprocess.Popen(
+        [str(webserver), "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/server_info", timeout=2)
+                break
+            except OSError:
+                time.sleep(1)
+        query = json.dumps({"query": "{ assetNodes { assetKey { path } groupName description "
+                                     "assetMaterializations(limit: 1) { timestamp } } }"})
+        request = urllib.request.Request(f"{base}/graphql", data=query.encode(),
+                                         headers={"Content-Type": "application/json"})
+        nodes = json.loads(urllib.request.urlopen(request, timeout=60).read())["data"][
+            "assetNodes"]
+        groups = {n["groupName"] for n in nodes}
+        assert {"ingestion", "quality", "staging", "marts", "reports"} <= groups
+        assert all(n["description"] for n in nodes if n["groupName"] != "seeds")
+        materialised = {"/".join(n["assetKey"]["path"]) for n in nodes
+                        if n["assetMaterializations"]}
+        assert {"marts/fct_tickets", "quality/quarantine", "raw/zendesk__tickets"} <= materialised
+
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        assert chromium, "headless Chromium is required (.ci/run installs Debian's chromium)"
+        artefacts = REPO / "test-artefacts" / "screenshots"
+        artefacts.mkdir(parents=True, exist_ok=True)
+        shot = artefacts / "dagster_asset_graph.png"
+        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={data_dir / 'chromium'}", "--virtual-time-budget=20000",
+                 "--window-size=1600,1000"]
+        subprocess.run([chromium, *flags, f"--screenshot={shot}", f"{base}/asset-groups"],
+                       check=True, capture_output=True, timeout=180)
+        assert shot.stat().st_size > 10_000
+        dom = subprocess.run([chromium, *flags, "--dump-dom", f"{base}/assets"],
+                             check=True, capture_output=True, text=True, timeout=180).stdout
+        assert "fct_tickets" in dom or "marts" in dom
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
