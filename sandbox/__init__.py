@@ -1,0 +1,1 @@
+"""Sample organisation data and loopback emulators of the four vendor APIs."""
