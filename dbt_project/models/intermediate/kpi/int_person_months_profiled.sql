@@ -14,7 +14,7 @@ registrations as (
         submitted_at,
         {{ kpi_local_month('submitted_at') }} as submitted_month,
         province, settlement_type, age_band, gender, employment_status, is_single_parent
-    from {{ ref('stg_kobo__registration') }}
+    from {{ ref('stg_kobo__registrations') }}
     where person_id is not null
 ),
 

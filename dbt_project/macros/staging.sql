@@ -1,0 +1,55 @@
+{#- Helpers shared by the staging models. -#}
+
+{#- Local calendar date / month of a UTC timestamptz in var('timezone'). -#}
+{% macro local_date(ts) -%}
+    (timezone('{{ var("timezone") }}', ({{ ts }})))::date
+{%- endmacro %}
+
+{% macro local_month(ts) -%}
+    date_trunc('month', timezone('{{ var("timezone") }}', ({{ ts }})))::date
+{%- endmacro %}
+
+{#- Unix seconds (number or numeric string) to timestamptz; 0 or empty means unknown. -#}
+{% macro from_unix(expr) -%}
+    case when try_cast({{ expr }} as bigint) > 0
+         then to_timestamp(try_cast({{ expr }} as bigint)) end
+{%- endmacro %}
+
+{#- Salted SHA-256 of an e-mail address or phone number (DESIGN.md section 5). -#}
+{% macro pii_hash(expr) -%}
+    case when nullif(trim({{ expr }}), '') is not null
+         then sha256('{{ env_var("SAYPRO_PII_SALT", "") }}' || lower(regexp_replace(trim({{ expr }}), '\s', '', 'g')))
+    end
+{%- endmacro %}
+
+{#- Free text with e-mail addresses and phone numbers masked. -#}
+{% macro mask_pii(expr) -%}
+    regexp_replace(
+        regexp_replace({{ expr }}, '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}', '[email]', 'g'),
+        '(\+?27|0)[\s-]?\d{2}[\s-]?\d{3}[\s-]?\d{4}', '[phone]', 'g')
+{%- endmacro %}
+
+{#- A KoboToolbox answer by question name, whatever group path prefixes its key. -#}
+{% macro kobo_field(name) -%}
+    (record ->> list_filter(json_keys(record),
+        lambda k: k = '{{ name }}' or ends_with(k, '/{{ name }}'))[1])
+{%- endmacro %}
+
+{#- URL without scheme and host, query string, fragment or trailing slash. -#}
+{% macro url_path(expr) -%}
+    coalesce(nullif(rtrim(regexp_replace(regexp_replace({{ expr }}, '[?#].*$', ''),
+                                         '^[a-z]+://[^/]+', ''), '/'), ''), '/')
+{%- endmacro %}
+
+{#- The data cut-off: var('as_of') if given, else now. -#}
+{% macro as_of() -%}
+    {%- if var('as_of', none) -%} '{{ var("as_of") }}'::timestamptz {%- else -%} now() {%- endif -%}
+{%- endmacro %}
+
+{#- Rows of the local period [var('period_start'), var('period_end')) when both are set. -#}
+{% macro period_filter(date_column) -%}
+    {%- if var('period_start', none) and var('period_end', none) -%}
+        {{ date_column }} >= '{{ var("period_start") }}'::date
+        and {{ date_column }} < '{{ var("period_end") }}'::date
+    {%- else -%} true {%- endif -%}
+{%- endmacro %}

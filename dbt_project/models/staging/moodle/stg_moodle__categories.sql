@@ -1,0 +1,7 @@
+select
+    (record ->> '$.id')::bigint as category_id,
+    record ->> '$.name' as category_name,
+    lower(nullif(record ->> '$.idnumber', '')) as category_idnumber,
+    try_cast(record ->> '$.parent' as bigint) as parent_category_id
+from {{ source('moodle', 'categories') }}
+where {{ not_quarantined('moodle', 'categories') }}

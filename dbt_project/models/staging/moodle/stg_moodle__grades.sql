@@ -1,0 +1,18 @@
+-- The course total is the grade item with itemtype 'course'.
+with items as (
+    select
+        (record ->> '$.courseid')::bigint as course_id,
+        (record ->> '$.userid')::bigint as user_id,
+        unnest(json_extract(record, '$.gradeitems[*]')) as item
+    from {{ source('moodle', 'grades') }}
+    where {{ not_quarantined('moodle', 'grades') }}
+)
+
+select
+    course_id,
+    user_id,
+    try_cast(item ->> '$.graderaw' as double) as grade_raw,
+    try_cast(item ->> '$.grademax' as double) as grade_max,
+    try_cast(item ->> '$.gradepass' as double) as grade_pass
+from items
+where item ->> '$.itemtype' = 'course'

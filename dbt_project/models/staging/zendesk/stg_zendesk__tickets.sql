@@ -1,0 +1,17 @@
+select
+    record_key,
+    load_id,
+    (record ->> '$.id')::bigint as ticket_id,
+    (record ->> '$.created_at')::timestamptz as created_at,
+    (record ->> '$.updated_at')::timestamptz as updated_at,
+    lower(record ->> '$.status') as status,
+    lower(nullif(record ->> '$.priority', '')) as priority,
+    lower(record ->> '$.type') as ticket_type,
+    lower(record ->> '$.via.channel') as channel,
+    try_cast(record ->> '$.requester_id' as bigint) as requester_id,
+    try_cast(record ->> '$.assignee_id' as bigint) as assignee_id,
+    try_cast(record ->> '$.group_id' as bigint) as group_id,
+    coalesce(json_extract_string(record, '$.tags[*]'), []::varchar[]) as tags,
+    lower(record ->> '$.satisfaction_rating.score') as satisfaction_score
+from {{ source('zendesk', 'tickets') }}
+where {{ not_quarantined('zendesk', 'tickets') }}
