@@ -34,6 +34,7 @@ class DropLoadResult:
     files_loaded: int = 0
     files_skipped: int = 0
     records: int = 0
+    records_by_entity: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
 
@@ -87,6 +88,8 @@ def load_drop_folder(folder: Path, data_dir: Path, source: str) -> DropLoadResul
             ledger.add(source, entity, path.name, digest, writer.load_id)
             result.files_loaded += 1
             result.records += count if status == "ok" else 0
+            result.records_by_entity[entity] = (result.records_by_entity.get(entity, 0)
+                                                + (count if status == "ok" else 0))
         if writer is not None:
             result.load_ids[entity] = writer.load_id
     return result

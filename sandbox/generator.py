@@ -22,29 +22,62 @@ from sandbox import texts
 YEAR = 2025
 LOCAL_OFFSET = timedelta(hours=2)  # Africa/Johannesburg, no daylight saving
 PROVINCES = {
-    "gauteng": 0.26, "kwazulu_natal": 0.19, "western_cape": 0.12, "eastern_cape": 0.11,
-    "limpopo": 0.10, "mpumalanga": 0.08, "north_west": 0.07, "free_state": 0.05,
+    "gauteng": 0.26,
+    "kwazulu_natal": 0.19,
+    "western_cape": 0.12,
+    "eastern_cape": 0.11,
+    "limpopo": 0.10,
+    "mpumalanga": 0.08,
+    "north_west": 0.07,
+    "free_state": 0.05,
     "northern_cape": 0.02,
 }
 SETTLEMENTS = {"urban": 0.55, "peri_urban": 0.25, "rural": 0.20}
-AGE_BANDS = {"15-17": 0.05, "18-24": 0.30, "25-34": 0.30, "35-44": 0.17, "45-54": 0.11,
-             "55+": 0.07}
+AGE_BANDS = {"15-17": 0.05, "18-24": 0.30, "25-34": 0.30, "35-44": 0.17, "45-54": 0.11, "55+": 0.07}
 GENDERS = {"female": 0.52, "male": 0.45, "other": 0.01, "prefer_not": 0.02}
-EMPLOYMENT = {"employed": 0.25, "self_employed": 0.10, "informal_trader": 0.10,
-              "unemployed": 0.40, "studying": 0.15}
+EMPLOYMENT = {
+    "employed": 0.25,
+    "self_employed": 0.10,
+    "informal_trader": 0.10,
+    "unemployed": 0.40,
+    "studying": 0.15,
+}
 LANGUAGES = ["zu", "xh", "af", "en", "nso", "tn", "st", "ts", "ss", "ve", "nr"]
 TAGS = {  # tag: base weight of tickets
-    "login_issue": 0.12, "app_crash": 0.07, "slow_loading": 0.06, "ad_not_showing": 0.08,
-    "image_upload_error": 0.06, "payment_failed": 0.06, "refund_request": 0.05,
-    "invoice_query": 0.04, "subscription_billing": 0.04, "feature_suggestion": 0.06,
-    "search_filters": 0.05, "account_question": 0.10, "how_to_post_ad": 0.09,
-    "course_info": 0.05, "other_unmapped": 0.03,
+    "login_issue": 0.12,
+    "app_crash": 0.07,
+    "slow_loading": 0.06,
+    "ad_not_showing": 0.08,
+    "image_upload_error": 0.06,
+    "payment_failed": 0.06,
+    "refund_request": 0.05,
+    "invoice_query": 0.04,
+    "subscription_billing": 0.04,
+    "feature_suggestion": 0.06,
+    "search_filters": 0.05,
+    "account_question": 0.10,
+    "how_to_post_ad": 0.09,
+    "course_info": 0.05,
+    "other_unmapped": 0.03,
 }
 PRIORITIES = ["urgent", "high", "normal", "low", None]
 CHANNELS = ["web", "email", "chat", "api", "mobile"]
-PAGES = ["/", "/classifieds", "/classifieds/cars", "/classifieds/jobs", "/classifieds/property",
-         "/classifieds/services", "/courses", "/courses/digital-skills", "/events",
-         "/community", "/post-ad", "/account", "/help", "/donate"]
+PAGES = [
+    "/",
+    "/classifieds",
+    "/classifieds/cars",
+    "/classifieds/jobs",
+    "/classifieds/property",
+    "/classifieds/services",
+    "/courses",
+    "/courses/digital-skills",
+    "/events",
+    "/community",
+    "/post-ad",
+    "/account",
+    "/help",
+    "/donate",
+]
 REFERRERS = {"direct": 0.35, "search": 0.30, "website": 0.10, "campaign": 0.12, "social": 0.13}
 
 
@@ -95,8 +128,11 @@ class People:
     target_youth: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
-        self.target_youth = ((self.province == "eastern_cape") & (self.employment == "unemployed")
-                             & np.isin(self.age_band, ["18-24", "25-34"]))
+        self.target_youth = (
+            (self.province == "eastern_cape")
+            & (self.employment == "unemployed")
+            & np.isin(self.age_band, ["18-24", "25-34"])
+        )
 
 
 def _people(rng: np.random.Generator, n: int) -> People:
@@ -106,8 +142,10 @@ def _people(rng: np.random.Generator, n: int) -> People:
     has_zendesk = rng.random(n) < 0.8
     return People(
         ids=np.array([f"SP{i:06d}" for i in range(1, n + 1)], dtype=object),
-        province=_choice(rng, PROVINCES, n), settlement=_choice(rng, SETTLEMENTS, n),
-        age_band=_choice(rng, AGE_BANDS, n), gender=_choice(rng, GENDERS, n),
+        province=_choice(rng, PROVINCES, n),
+        settlement=_choice(rng, SETTLEMENTS, n),
+        age_band=_choice(rng, AGE_BANDS, n),
+        gender=_choice(rng, GENDERS, n),
         employment=_choice(rng, EMPLOYMENT, n),
         single_parent=np.where(rng.random(n) < 0.18, "yes", "no"),
         language=np.array(LANGUAGES, dtype=object)[rng.integers(0, len(LANGUAGES), n)],
@@ -127,28 +165,56 @@ ADMINS = [16, 17]
 
 
 def _zendesk_users(w: JsonlWriter, rng: np.random.Generator, people: People) -> list[int]:
-    staff = [{"id": uid, "external_id": None, "role": "agent" if uid in AGENTS else "admin",
-              "name": f"Agent {uid}", "email": f"agent{uid}@saypro.online", "phone": None,
-              "created_at": "2024-06-01T08:00:00Z", "updated_at": "2024-06-01T08:00:00Z",
-              "tags": ["staff"], "active": True} for uid in AGENTS + ADMINS]
+    staff = [
+        {
+            "id": uid,
+            "external_id": None,
+            "role": "agent" if uid in AGENTS else "admin",
+            "name": f"Agent {uid}",
+            "email": f"agent{uid}@saypro.online",
+            "phone": None,
+            "created_at": "2024-06-01T08:00:00Z",
+            "updated_at": "2024-06-01T08:00:00Z",
+            "tags": ["staff"],
+            "active": True,
+        }
+        for uid in AGENTS + ADMINS
+    ]
     w.write("zendesk", "users", "users", staff)
     users, anonymous = [], []
     for i in np.flatnonzero(people.zendesk_user):
         uid = int(people.zendesk_user[i])
-        users.append({
-            "id": uid, "external_id": people.ids[i], "role": "end-user",
-            "name": f"Member {people.ids[i]}", "email": f"{people.ids[i].lower()}@example.org",
-            "phone": _phone(rng), "created_at": _iso(people.signup[i]),
-            "updated_at": _iso(people.signup[i]), "active": True,
-            "tags": ["premium"] if people.premium[i] else [],
-        })
+        users.append(
+            {
+                "id": uid,
+                "external_id": people.ids[i],
+                "role": "end-user",
+                "name": f"Member {people.ids[i]}",
+                "email": f"{people.ids[i].lower()}@example.org",
+                "phone": _phone(rng),
+                "created_at": _iso(people.signup[i]),
+                "updated_at": _iso(people.signup[i]),
+                "active": True,
+                "tags": ["premium"] if people.premium[i] else [],
+            }
+        )
     for k in range(max(1, len(users) // 20)):  # visitors who never registered with SayPro
         uid = 900_000 + k
         anonymous.append(uid)
-        users.append({"id": uid, "external_id": None, "role": "end-user", "name": "Visitor",
-                      "email": f"visitor{k}@example.net", "phone": None,
-                      "created_at": f"{YEAR}-01-01T00:00:00Z",
-                      "updated_at": f"{YEAR}-01-01T00:00:00Z", "tags": [], "active": True})
+        users.append(
+            {
+                "id": uid,
+                "external_id": None,
+                "role": "end-user",
+                "name": "Visitor",
+                "email": f"visitor{k}@example.net",
+                "phone": None,
+                "created_at": f"{YEAR}-01-01T00:00:00Z",
+                "updated_at": f"{YEAR}-01-01T00:00:00Z",
+                "tags": [],
+                "active": True,
+            }
+        )
     w.write("zendesk", "users", "users", users)
     return anonymous
 
@@ -162,11 +228,18 @@ class TicketClock:
     next_comment: int = 5_000_000
 
 
-def _ticket_month(w: JsonlWriter, rng: np.random.Generator, people: People, month: int,
-                  volume: int, clock: TicketClock, anonymous: list[int],
-                  cutoff: datetime) -> None:
+def _ticket_month(
+    w: JsonlWriter,
+    rng: np.random.Generator,
+    people: People,
+    month: int,
+    volume: int,
+    clock: TicketClock,
+    anonymous: list[int],
+    cutoff: datetime,
+) -> None:
     start = datetime(YEAR, month, 1, tzinfo=UTC) - LOCAL_OFFSET
-    end = (datetime(YEAR + (month == 12), month % 12 + 1, 1, tzinfo=UTC) - LOCAL_OFFSET)
+    end = datetime(YEAR + (month == 12), month % 12 + 1, 1, tzinfo=UTC) - LOCAL_OFFSET
     tags = dict(TAGS)
     if month in (7, 8, 9):  # planted: failed-payment surge in 2025-Q3
         tags["payment_failed"] *= 6
@@ -189,7 +262,9 @@ def _ticket_month(w: JsonlWriter, rng: np.random.Generator, people: People, mont
             person = -1
         else:
             person = int(rng.choice(with_person))
-        requester = anonymous[k % len(anonymous)] if person < 0 else int(people.zendesk_user[person])
+        requester = (
+            anonymous[k % len(anonymous)] if person < 0 else int(people.zendesk_user[person])
+        )
         priority = PRIORITIES[rng.choice(5, p=[0.05, 0.15, 0.55, 0.15, 0.10])]
         agent = int(rng.choice(AGENTS))
         via = CHANNELS[rng.choice(5, p=[0.45, 0.25, 0.15, 0.05, 0.10])]
@@ -200,21 +275,44 @@ def _ticket_month(w: JsonlWriter, rng: np.random.Generator, people: People, mont
 
         def comment(author: int, public: bool, body: str, at: datetime) -> dict[str, Any]:
             clock.next_comment += 1
-            return {"event_type": "Comment", "id": clock.next_comment, "author_id": author,
-                    "public": public, "body": body, "created_at": _iso(at)}
+            return {
+                "event_type": "Comment",
+                "id": clock.next_comment,
+                "author_id": author,
+                "public": public,
+                "body": body,
+                "created_at": _iso(at),
+            }
 
         def change(new: str, old: str) -> dict[str, Any]:
             if rng.random() < 0.1:  # audit style seen in older exports
-                return {"event_type": "Change", "field_name": "status", "value": new,
-                        "previous_value": old}
+                return {
+                    "event_type": "Change",
+                    "field_name": "status",
+                    "value": new,
+                    "previous_value": old,
+                }
             return {"event_type": "Change", "status": new, "previous_value": old}
 
         opener_is_agent = via == "api" and rng.random() < 0.5
-        opening = comment(agent if opener_is_agent else requester, True,
-                          texts.opening(rng, tag), created_at)
-        history.append((created_at, requester, [
-            {"event_type": "Create", "status": "new", "priority": priority, "tags": ticket_tags},
-            opening]))
+        opening = comment(
+            agent if opener_is_agent else requester, True, texts.opening(rng, tag), created_at
+        )
+        history.append(
+            (
+                created_at,
+                requester,
+                [
+                    {
+                        "event_type": "Create",
+                        "status": "new",
+                        "priority": priority,
+                        "tags": ticket_tags,
+                    },
+                    opening,
+                ],
+            )
+        )
         status = "new"
         reply_hours = None
         if rng.random() < 0.2:
@@ -223,8 +321,13 @@ def _ticket_month(w: JsonlWriter, rng: np.random.Generator, people: People, mont
         if rng.random() >= 0.12:  # 12% never get a reply
             reply_hours = float(rng.lognormal(np.log(3.0 * slow), 0.9))
             at = created_at + timedelta(hours=reply_hours)
-            history.append((at, agent, [comment(agent, True, texts.reply(rng, tag), at),
-                                        change("pending", status)]))
+            history.append(
+                (
+                    at,
+                    agent,
+                    [comment(agent, True, texts.reply(rng, tag), at), change("pending", status)],
+                )
+            )
             status = "pending"
         solved_at = None
         csat = "unoffered"
@@ -236,11 +339,27 @@ def _ticket_month(w: JsonlWriter, rng: np.random.Generator, people: People, mont
             status = "solved"
             if rng.random() < 0.08:  # reopened by the requester
                 at = solved_at + timedelta(hours=float(rng.uniform(2, 72)))
-                history.append((at, requester, [
-                    comment(requester, True, texts.follow_up(rng), at), change("open", "solved")]))
+                history.append(
+                    (
+                        at,
+                        requester,
+                        [
+                            comment(requester, True, texts.follow_up(rng), at),
+                            change("open", "solved"),
+                        ],
+                    )
+                )
                 at2 = at + timedelta(hours=float(rng.lognormal(np.log(10), 0.8)))
-                history.append((at2, agent, [comment(agent, True, texts.reply(rng, tag), at2),
-                                             change("solved", "open")]))
+                history.append(
+                    (
+                        at2,
+                        agent,
+                        [
+                            comment(agent, True, texts.reply(rng, tag), at2),
+                            change("solved", "open"),
+                        ],
+                    )
+                )
                 solved_at = at2
             if rng.random() < 0.6:
                 p_good = float(np.clip(0.97 - 0.09 * np.log1p(reply_hours), 0.2, 0.98))
@@ -261,43 +380,83 @@ def _ticket_month(w: JsonlWriter, rng: np.random.Generator, people: People, mont
                     status = child.get("status") or child.get("value")
         for at, updater, children in history:
             clock.next_event += 1
-            events.append({"id": clock.next_event, "ticket_id": tid, "timestamp": int(at.timestamp()),
-                           "created_at": _iso(at), "updater_id": updater, "event_type": "Audit",
-                           "via": {"channel": via}, "child_events": children})
+            events.append(
+                {
+                    "id": clock.next_event,
+                    "ticket_id": tid,
+                    "timestamp": int(at.timestamp()),
+                    "created_at": _iso(at),
+                    "updater_id": updater,
+                    "event_type": "Audit",
+                    "via": {"channel": via},
+                    "child_events": children,
+                }
+            )
         updated_at = history[-1][0]
-        tickets.append({
-            "id": tid, "url": f"https://saypro.zendesk.com/api/v2/tickets/{tid}.json",
-            "external_id": None, "created_at": _iso(created_at), "updated_at": _iso(updated_at),
-            "type": "problem" if tag in ("app_crash", "login_issue") else "question",
-            "subject": texts.subject(tag), "raw_subject": texts.subject(tag),
-            "description": opening["body"], "priority": priority, "status": status,
-            "requester_id": requester, "submitter_id": requester,
-            "assignee_id": agent if reply_hours is not None else None, "group_id": 360001,
-            "tags": ticket_tags, "via": {"channel": via},
-            "satisfaction_rating": {"score": csat if status in ("solved", "closed") else "unoffered"},
-            "generated_timestamp": int(updated_at.timestamp()),
-        })
+        tickets.append(
+            {
+                "id": tid,
+                "url": f"https://saypro.zendesk.com/api/v2/tickets/{tid}.json",
+                "external_id": None,
+                "created_at": _iso(created_at),
+                "updated_at": _iso(updated_at),
+                "type": "problem" if tag in ("app_crash", "login_issue") else "question",
+                "subject": texts.subject(tag),
+                "raw_subject": texts.subject(tag),
+                "description": opening["body"],
+                "priority": priority,
+                "status": status,
+                "requester_id": requester,
+                "submitter_id": requester,
+                "assignee_id": agent if reply_hours is not None else None,
+                "group_id": 360001,
+                "tags": ticket_tags,
+                "via": {"channel": via},
+                "satisfaction_rating": {
+                    "score": csat if status in ("solved", "closed") else "unoffered"
+                },
+                "generated_timestamp": int(updated_at.timestamp()),
+            }
+        )
     events.sort(key=lambda e: (e["timestamp"], e["id"]))
     w.write("zendesk", "tickets", f"{YEAR}-{month:02d}", tickets)
     w.write("zendesk", "ticket_events", f"{YEAR}-{month:02d}", events)
 
 
 def _articles(w: JsonlWriter, rng: np.random.Generator) -> None:
-    covered = [t for t in TAGS if t not in ("image_upload_error", "payment_failed",
-                                            "other_unmapped")]
+    covered = [
+        t for t in TAGS if t not in ("image_upload_error", "payment_failed", "other_unmapped")
+    ]
     articles = []
     for i, tag in enumerate(covered * 2):
         votes = int(rng.integers(5, 80))
-        articles.append({"id": 7000 + i, "title": texts.article_title(tag, i),
-                         "label_names": [tag], "vote_sum": int(votes * rng.uniform(0.2, 0.9)),
-                         "vote_count": votes, "section_id": 100 + i % 4, "locale": "en-za",
-                         "created_at": f"{YEAR - 1}-11-0{1 + i % 9}T09:00:00Z",
-                         "updated_at": f"{YEAR}-0{1 + i % 9}-15T09:00:00Z"})
+        articles.append(
+            {
+                "id": 7000 + i,
+                "title": texts.article_title(tag, i),
+                "label_names": [tag],
+                "vote_sum": int(votes * rng.uniform(0.2, 0.9)),
+                "vote_count": votes,
+                "section_id": 100 + i % 4,
+                "locale": "en-za",
+                "created_at": f"{YEAR - 1}-11-0{1 + i % 9}T09:00:00Z",
+                "updated_at": f"{YEAR}-0{1 + i % 9}-15T09:00:00Z",
+            }
+        )
     # one weak article on failed payments: a knowledge-base gap with low helpfulness
-    articles.append({"id": 7999, "title": "Payments: general information",
-                     "label_names": ["payment_failed"], "vote_sum": -6, "vote_count": 20,
-                     "section_id": 101, "locale": "en-za", "created_at": f"{YEAR - 1}-10-01T09:00:00Z",
-                     "updated_at": f"{YEAR - 1}-10-01T09:00:00Z"})
+    articles.append(
+        {
+            "id": 7999,
+            "title": "Payments: general information",
+            "label_names": ["payment_failed"],
+            "vote_sum": -6,
+            "vote_count": 20,
+            "section_id": 101,
+            "locale": "en-za",
+            "created_at": f"{YEAR - 1}-10-01T09:00:00Z",
+            "updated_at": f"{YEAR - 1}-10-01T09:00:00Z",
+        }
+    )
     w.write("zendesk", "articles", "articles", articles)
 
 
@@ -328,62 +487,124 @@ def _visits(w: JsonlWriter, rng: np.random.Generator, people: People, per_day: f
             returning = visitor in seen
             seen.add(visitor)
             last = actions[-1]["timestamp"]
-            visits.append({
-                "idVisit": next_id, "visitorId": visitor, "userId": user_id,
-                "visitorType": "returning" if returning else "new", "referrerType": channel,
-                "referrerName": {"search": "Google", "social": "Facebook",
-                                 "campaign": "winter_skills_2025", "website": "gumtree.co.za"
-                                 }.get(channel, ""),
-                "deviceType": ["smartphone", "desktop", "tablet"][int(rng.choice(3, p=[0.68, 0.27, 0.05]))],
-                "visitDuration": int(last - ts) if len(actions) > 1 else 0,
-                "actions": len(actions), "firstActionTimestamp": ts, "lastActionTimestamp": last,
-                "serverDate": day.isoformat(), "actionDetails": actions,
-            })
+            visits.append(
+                {
+                    "idVisit": next_id,
+                    "visitorId": visitor,
+                    "userId": user_id,
+                    "visitorType": "returning" if returning else "new",
+                    "referrerType": channel,
+                    "referrerName": {
+                        "search": "Google",
+                        "social": "Facebook",
+                        "campaign": "winter_skills_2025",
+                        "website": "gumtree.co.za",
+                    }.get(channel, ""),
+                    "deviceType": ["smartphone", "desktop", "tablet"][
+                        int(rng.choice(3, p=[0.68, 0.27, 0.05]))
+                    ],
+                    "visitDuration": int(last - ts) if len(actions) > 1 else 0,
+                    "actions": len(actions),
+                    "firstActionTimestamp": ts,
+                    "lastActionTimestamp": last,
+                    "serverDate": day.isoformat(),
+                    "actionDetails": actions,
+                }
+            )
             next_id += 1
         w.write("matomo", "visits", day.isoformat(), visits)
         day += timedelta(days=1)
 
 
 def _actions(rng: np.random.Generator, ts: int, is_new_user: bool) -> list[dict[str, Any]]:
-    if rng.random() < 0.35:
-        count = 1
-    else:
-        count = int(rng.integers(2, 10))
+    count = 1 if rng.random() < 0.35 else int(rng.integers(2, 10))
     out: list[dict[str, Any]] = []
     t = ts
     posting = rng.random() < 0.12
     for i in range(count):
         page = PAGES[int(rng.integers(0, len(PAGES)))]
-        suffix = ["", "/", "?page=2", "#top", "?utm_source=whatsapp"][int(rng.choice(5, p=[0.6, 0.15, 0.1, 0.05, 0.1]))]
+        suffix = ["", "/", "?page=2", "#top", "?utm_source=whatsapp"][
+            int(rng.choice(5, p=[0.6, 0.15, 0.1, 0.05, 0.1]))
+        ]
         url = f"https://saypro.online{page}{suffix}"
-        out.append({"type": "action", "url": url, "pageTitle": page.strip("/") or "home",
-                    "timestamp": t})
+        out.append(
+            {"type": "action", "url": url, "pageTitle": page.strip("/") or "home", "timestamp": t}
+        )
         t += int(rng.integers(5, 120))
         if i == 0 or count == 1:
             continue
         if page.startswith("/classifieds") and rng.random() < 0.6:
-            out.append({"type": "event", "url": url, "timestamp": t,
-                        "eventCategory": "classified_ad", "eventAction": "view"})
+            out.append(
+                {
+                    "type": "event",
+                    "url": url,
+                    "timestamp": t,
+                    "eventCategory": "classified_ad",
+                    "eventAction": "view",
+                }
+            )
             if rng.random() < 0.25:
-                out.append({"type": "event", "url": url, "timestamp": t + 3,
-                            "eventCategory": "classified_ad", "eventAction": "click"})
+                out.append(
+                    {
+                        "type": "event",
+                        "url": url,
+                        "timestamp": t + 3,
+                        "eventCategory": "classified_ad",
+                        "eventAction": "click",
+                    }
+                )
                 if rng.random() < 0.3:
-                    out.append({"type": "event", "url": url, "timestamp": t + 9,
-                                "eventCategory": "classified_ad", "eventAction": "contact_seller"})
+                    out.append(
+                        {
+                            "type": "event",
+                            "url": url,
+                            "timestamp": t + 9,
+                            "eventCategory": "classified_ad",
+                            "eventAction": "contact_seller",
+                        }
+                    )
     if posting and count > 1:
         url = "https://saypro.online/post-ad"
-        out.append({"type": "event", "url": url, "timestamp": t,
-                    "eventCategory": "listing", "eventAction": "ad_post_started"})
+        out.append(
+            {
+                "type": "event",
+                "url": url,
+                "timestamp": t,
+                "eventCategory": "listing",
+                "eventAction": "ad_post_started",
+            }
+        )
         success = 0.30 if is_new_user else 0.80  # planted: new users struggle to post
         if rng.random() < success:
-            out.append({"type": "event", "url": url, "timestamp": t + 60,
-                        "eventCategory": "listing", "eventAction": "ad_post_completed"})
+            out.append(
+                {
+                    "type": "event",
+                    "url": url,
+                    "timestamp": t + 60,
+                    "eventCategory": "listing",
+                    "eventAction": "ad_post_completed",
+                }
+            )
         if rng.random() < 0.3:
-            out.append({"type": "event", "url": url, "timestamp": t + 90,
-                        "eventCategory": "listing", "eventAction": "payment_started"})
+            out.append(
+                {
+                    "type": "event",
+                    "url": url,
+                    "timestamp": t + 90,
+                    "eventCategory": "listing",
+                    "eventAction": "payment_started",
+                }
+            )
             if rng.random() < 0.75:
-                out.append({"type": "event", "url": url, "timestamp": t + 150,
-                            "eventCategory": "listing", "eventAction": "payment_completed"})
+                out.append(
+                    {
+                        "type": "event",
+                        "url": url,
+                        "timestamp": t + 150,
+                        "eventCategory": "listing",
+                        "eventAction": "payment_completed",
+                    }
+                )
     if len(out) > 1 and rng.random() < 0.05:
         out.append({"type": "outlink", "url": "https://wa.me/27843137407", "timestamp": t + 200})
     return out
@@ -398,18 +619,34 @@ def _moodle(w: JsonlWriter, rng: np.random.Generator, people: People, scale: flo
     ]
     w.write("moodle", "categories", "categories", categories)
     n_courses = max(12, int(40 * min(scale, 5)))
-    courses = [{"id": 1, "shortname": "SayPro", "fullname": "SayPro Learning", "categoryid": 0,
-                "startdate": 0, "enddate": 0, "format": "site", "visible": 1}]
+    courses = [
+        {
+            "id": 1,
+            "shortname": "SayPro",
+            "fullname": "SayPro Learning",
+            "categoryid": 0,
+            "startdate": 0,
+            "enddate": 0,
+            "format": "site",
+            "visible": 1,
+        }
+    ]
     for c in range(n_courses):
         month = 1 + c % 12
         is_event = c % 5 == 4
         start = datetime(YEAR, month, 3, 7, tzinfo=UTC)
-        courses.append({
-            "id": 100 + c, "shortname": f"{'EVT' if is_event else 'CRS'}{c:03d}",
-            "fullname": texts.course_name(c, is_event), "categoryid": 3 if is_event else 1 + c % 2,
-            "startdate": int(start.timestamp()),
-            "enddate": int((start + timedelta(days=7 if is_event else 56)).timestamp()),
-            "format": "topics", "visible": 1})
+        courses.append(
+            {
+                "id": 100 + c,
+                "shortname": f"{'EVT' if is_event else 'CRS'}{c:03d}",
+                "fullname": texts.course_name(c, is_event),
+                "categoryid": 3 if is_event else 1 + c % 2,
+                "startdate": int(start.timestamp()),
+                "enddate": int((start + timedelta(days=7 if is_event else 56)).timestamp()),
+                "format": "topics",
+                "visible": 1,
+            }
+        )
     w.write("moodle", "courses", "courses", courses)
     weights = np.where(people.target_youth, 6.0, 1.0)
     weights /= weights.sum()
@@ -417,8 +654,9 @@ def _moodle(w: JsonlWriter, rng: np.random.Generator, people: People, scale: flo
     enrol_rows, completion_rows, grade_rows = [], [], []
     for course in courses[1:]:
         start = datetime.fromtimestamp(course["startdate"], UTC)
-        students = rng.choice(len(people.ids), size=min(per_course, len(people.ids)),
-                              replace=False, p=weights)
+        students = rng.choice(
+            len(people.ids), size=min(per_course, len(people.ids)), replace=False, p=weights
+        )
         teachers = [(f"T{course['id']}", "editingteacher")]
         for idx, role in [(int(s), "student") for s in students] + teachers:
             is_teacher = role != "student"
@@ -429,38 +667,86 @@ def _moodle(w: JsonlWriter, rng: np.random.Generator, people: People, scale: flo
                 p_complete = 0.42  # planted: EC unemployed youth completion drop from Q2
             completed = bool(rng.random() < p_complete) and not is_teacher
             last_access = start + timedelta(days=float(rng.uniform(1, 60)))
-            enrol_rows.append({
-                "id": uid, "username": f"u{uid}", "firstname": "Learner", "lastname": str(uid),
-                "fullname": f"Learner {uid}", "email": f"u{uid}@example.org",
-                "idnumber": person_id or "", "firstaccess": int(start.timestamp()),
-                "lastaccess": int(last_access.timestamp()),
-                "lastcourseaccess": int(last_access.timestamp()) if rng.random() > 0.05 else 0,
-                "roles": [{"roleid": 3 if is_teacher else 5, "name": "",
-                           "shortname": role}],
-                "enrolledcourses": [{"id": course["id"], "shortname": course["shortname"]}],
-                "courseid": course["id"]})
+            enrol_rows.append(
+                {
+                    "id": uid,
+                    "username": f"u{uid}",
+                    "firstname": "Learner",
+                    "lastname": str(uid),
+                    "fullname": f"Learner {uid}",
+                    "email": f"u{uid}@example.org",
+                    "idnumber": person_id or "",
+                    "firstaccess": int(start.timestamp()),
+                    "lastaccess": int(last_access.timestamp()),
+                    "lastcourseaccess": int(last_access.timestamp()) if rng.random() > 0.05 else 0,
+                    "roles": [{"roleid": 3 if is_teacher else 5, "name": "", "shortname": role}],
+                    "enrolledcourses": [{"id": course["id"], "shortname": course["shortname"]}],
+                    "courseid": course["id"],
+                }
+            )
             if is_teacher:
                 continue
             done_at = start + timedelta(days=float(rng.uniform(7, 60)))
-            completion_rows.append({
-                "completionstatus": {"completed": completed, "aggregation": 1, "completions": [
-                    {"type": 4, "title": "Activity completion", "status": "Yes" if completed else "No",
-                     "complete": completed,
-                     "timecompleted": int(done_at.timestamp()) if completed else None,
-                     "details": {"type": "Activity", "criteria": "Final assessment",
-                                 "requirement": "Marking yourself complete", "status": ""}}]},
-                "warnings": [], "courseid": course["id"], "userid": uid})
+            completion_rows.append(
+                {
+                    "completionstatus": {
+                        "completed": completed,
+                        "aggregation": 1,
+                        "completions": [
+                            {
+                                "type": 4,
+                                "title": "Activity completion",
+                                "status": "Yes" if completed else "No",
+                                "complete": completed,
+                                "timecompleted": int(done_at.timestamp()) if completed else None,
+                                "details": {
+                                    "type": "Activity",
+                                    "criteria": "Final assessment",
+                                    "requirement": "Marking yourself complete",
+                                    "status": "",
+                                },
+                            }
+                        ],
+                    },
+                    "warnings": [],
+                    "courseid": course["id"],
+                    "userid": uid,
+                }
+            )
             grade = float(np.clip(rng.normal(72 if completed else 41, 12), 0, 100))
-            grade_rows.append({
-                "courseid": course["id"], "userid": uid, "userfullname": f"Learner {uid}",
-                "useridnumber": person_id, "maxdepth": 2,
-                "gradeitems": [
-                    {"id": course["id"] * 10 + 1, "itemname": "Final assessment", "itemtype": "mod",
-                     "itemmodule": "quiz", "graderaw": round(grade, 2), "grademin": 0,
-                     "grademax": 100, "gradepass": 50, "percentageformatted": f"{grade:.2f} %"},
-                    {"id": course["id"] * 10, "itemname": None, "itemtype": "course",
-                     "itemmodule": None, "graderaw": round(grade, 2), "grademin": 0,
-                     "grademax": 100, "gradepass": 50, "percentageformatted": f"{grade:.2f} %"}]})
+            grade_rows.append(
+                {
+                    "courseid": course["id"],
+                    "userid": uid,
+                    "userfullname": f"Learner {uid}",
+                    "useridnumber": person_id,
+                    "maxdepth": 2,
+                    "gradeitems": [
+                        {
+                            "id": course["id"] * 10 + 1,
+                            "itemname": "Final assessment",
+                            "itemtype": "mod",
+                            "itemmodule": "quiz",
+                            "graderaw": round(grade, 2),
+                            "grademin": 0,
+                            "grademax": 100,
+                            "gradepass": 50,
+                            "percentageformatted": f"{grade:.2f} %",
+                        },
+                        {
+                            "id": course["id"] * 10,
+                            "itemname": None,
+                            "itemtype": "course",
+                            "itemmodule": None,
+                            "graderaw": round(grade, 2),
+                            "grademin": 0,
+                            "grademax": 100,
+                            "gradepass": 50,
+                            "percentageformatted": f"{grade:.2f} %",
+                        },
+                    ],
+                }
+            )
     w.write("moodle", "enrolments", "enrolments", enrol_rows)
     w.write("moodle", "completions", "completions", completion_rows)
     w.write("moodle", "grades", "grades", grade_rows)
@@ -471,37 +757,60 @@ def _kobo(w: JsonlWriter, rng: np.random.Generator, people: People, scale: float
     registrations = []
     for i in np.flatnonzero(rng.random(len(people.ids)) < 0.85):
         at = people.signup[i] + timedelta(hours=float(rng.uniform(0, 48)))
-        registrations.append({
-            "_id": 100_000 + int(i), "_uuid": hashlib.md5(f"r{i}".encode()).hexdigest(),
-            "_submission_time": at.strftime("%Y-%m-%dT%H:%M:%S"), "_status": "submitted_via_web",
-            "_submitted_by": None, "formhub/uuid": "reg2025", "__version__": "v1",
-            "meta/instanceID": f"uuid:r{i}",
-            "group_demo/beneficiary_id": people.ids[i], "group_demo/province": people.province[i],
-            "group_demo/settlement_type": people.settlement[i],
-            "group_demo/age_band": people.age_band[i], "group_demo/gender": people.gender[i],
-            "group_work/employment_status": people.employment[i],
-            "group_demo/single_parent": people.single_parent[i],
-            "group_demo/language": people.language[i], "group_contact/phone": _phone(rng)})
+        registrations.append(
+            {
+                "_id": 100_000 + int(i),
+                "_uuid": hashlib.md5(f"r{i}".encode()).hexdigest(),
+                "_submission_time": at.strftime("%Y-%m-%dT%H:%M:%S"),
+                "_status": "submitted_via_web",
+                "_submitted_by": None,
+                "formhub/uuid": "reg2025",
+                "__version__": "v1",
+                "meta/instanceID": f"uuid:r{i}",
+                "group_demo/beneficiary_id": people.ids[i],
+                "group_demo/province": people.province[i],
+                "group_demo/settlement_type": people.settlement[i],
+                "group_demo/age_band": people.age_band[i],
+                "group_demo/gender": people.gender[i],
+                "group_work/employment_status": people.employment[i],
+                "group_demo/single_parent": people.single_parent[i],
+                "group_demo/language": people.language[i],
+                "group_contact/phone": _phone(rng),
+            }
+        )
     registrations.sort(key=lambda r: r["_submission_time"])
     w.write("kobo", "registration", "registration", registrations)
     feedback = []
     n = int(2000 * scale)
     signup_ts = np.array([s.timestamp() for s in people.signup])
-    times = np.sort(rng.uniform(datetime(YEAR, 1, 15, tzinfo=UTC).timestamp(),
-                                datetime(YEAR, 12, 31, tzinfo=UTC).timestamp(), n))
+    times = np.sort(
+        rng.uniform(
+            datetime(YEAR, 1, 15, tzinfo=UTC).timestamp(),
+            datetime(YEAR, 12, 31, tzinfo=UTC).timestamp(),
+            n,
+        )
+    )
     for k in range(n):
         eligible = max(1, int(np.searchsorted(signup_ts, times[k])))
         i = int(rng.integers(0, eligible))
-        nps = int(rng.choice(11, p=[.02, .01, .02, .03, .03, .05, .06, .12, .16, .2, .3]))
+        nps = int(
+            rng.choice(11, p=[0.02, 0.01, 0.02, 0.03, 0.03, 0.05, 0.06, 0.12, 0.16, 0.2, 0.3])
+        )
         csat = int(np.clip(round(1 + nps * 0.4 + rng.normal(0, 0.6)), 1, 5))
         record = {
-            "_id": 500_000 + k, "_uuid": hashlib.md5(f"f{k}".encode()).hexdigest(),
+            "_id": 500_000 + k,
+            "_uuid": hashlib.md5(f"f{k}".encode()).hexdigest(),
             "_submission_time": datetime.fromtimestamp(float(times[k]), UTC).strftime(
-                "%Y-%m-%dT%H:%M:%S"),
-            "_status": "submitted_via_web", "formhub/uuid": "fb2025", "__version__": "v3",
-            "meta/instanceID": f"uuid:f{k}", "beneficiary_id": people.ids[i],
+                "%Y-%m-%dT%H:%M:%S"
+            ),
+            "_status": "submitted_via_web",
+            "formhub/uuid": "fb2025",
+            "__version__": "v3",
+            "meta/instanceID": f"uuid:f{k}",
+            "beneficiary_id": people.ids[i],
             "group_fb/programme": ["course", "events", "classifieds", "community"][k % 4],
-            "group_fb/nps": str(nps), "group_fb/csat": str(csat),
+            "group_fb/nps": str(nps),
+            "group_fb/csat": str(csat),
             "group_fb/employment_status": people.employment[i],
             "group_fb/comment": texts.feedback_comment(rng, nps),
         }
@@ -509,40 +818,87 @@ def _kobo(w: JsonlWriter, rng: np.random.Generator, people: People, scale: float
             del record["group_fb/nps"]  # question skipped
         feedback.append(record)
     w.write("kobo", "feedback", "feedback", feedback)
-    for form, questions in (("registration", texts.REGISTRATION_QUESTIONS),
-                            ("feedback", texts.FEEDBACK_QUESTIONS)):
+    for form, questions in (
+        ("registration", texts.REGISTRATION_QUESTIONS),
+        ("feedback", texts.FEEDBACK_QUESTIONS),
+    ):
         folder = w.out / "kobo" / "forms"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{form}.json").write_bytes(orjson.dumps(texts.form_definition(form, questions)))
 
 
 STORIES = [
-    {"id": "payment_surge", "description": "Billing and Payment tickets tagged payment_failed "
-     "surge in 2025-Q3 and dominate the Pareto; the issue is recurring.",
-     "expect": {"mart": "rca_pareto", "period_grain": "quarter", "period_start": "2025-07-01",
-                "dimension": "issue_type", "rank_1_category": "Billing and Payment",
-                "is_vital_few": True}},
-    {"id": "low_capacity_month", "description": "Low agent capacity in 2025-06: the median "
-     "first reply is at least twice that of the other months.",
-     "expect": {"mart": "support_monthly", "month_start": "2025-06-01",
-                "metric": "median_first_reply_minutes", "ratio_to_other_months_median": 2.0}},
-    {"id": "ec_youth_completion_drop", "description": "Unemployed youth (18-34) in the Eastern "
-     "Cape complete about 0.42 of courses from 2025-Q2 on, against about 0.76 for others.",
-     "expect": {"mart": "kpi_scorecard", "kpi_id": "course_completion_rate",
-                "segment_id": "unemployed_youth_eastern_cape", "period_grain": "quarter",
-                "from_period": "2025-04-01", "status": "missed", "impact_tier": "high"}},
-    {"id": "csat_follows_reply_time", "description": "The chance of a good CSAT rating falls "
-     "with first-reply time; June's slow replies show as a CSAT dip.",
-     "expect": {"mart": "support_monthly", "month_start": "2025-06-01", "metric": "csat",
-                "below_other_months": True}},
-    {"id": "new_user_ad_post_issue", "description": "New users complete far fewer ad posts "
-     "and raise most image_upload_error tickets (segment-specific issue).",
-     "expect": {"mart": "rca_recurring_issues", "issue_type_tag": "image_upload_error",
-                "top_segment_id": "new_users", "min_segment_lift": 2.0}},
-    {"id": "small_segment_suppressed", "description": "informal_traders_limpopo has fewer than "
-     "10 feedback responses in most months: its survey KPIs are suppressed, not ranked.",
-     "expect": {"mart": "kpi_values", "segment_id": "informal_traders_limpopo",
-                "period_grain": "month", "reliability": "suppressed"}},
+    {
+        "id": "payment_surge",
+        "description": "Billing and Payment tickets tagged payment_failed "
+        "surge in 2025-Q3 and dominate the Pareto; the issue is recurring.",
+        "expect": {
+            "mart": "rca_pareto",
+            "period_grain": "quarter",
+            "period_start": "2025-07-01",
+            "dimension": "issue_type",
+            "rank_1_category": "Billing and Payment",
+            "is_vital_few": True,
+        },
+    },
+    {
+        "id": "low_capacity_month",
+        "description": "Low agent capacity in 2025-06: the median "
+        "first reply is at least twice that of the other months.",
+        "expect": {
+            "mart": "support_monthly",
+            "month_start": "2025-06-01",
+            "metric": "median_first_reply_minutes",
+            "ratio_to_other_months_median": 2.0,
+        },
+    },
+    {
+        "id": "ec_youth_completion_drop",
+        "description": "Unemployed youth (18-34) in the Eastern "
+        "Cape complete about 0.42 of courses from 2025-Q2 on, against about 0.76 for others.",
+        "expect": {
+            "mart": "kpi_scorecard",
+            "kpi_id": "course_completion_rate",
+            "segment_id": "unemployed_youth_eastern_cape",
+            "period_grain": "quarter",
+            "from_period": "2025-04-01",
+            "status": "missed",
+            "impact_tier": "high",
+        },
+    },
+    {
+        "id": "csat_follows_reply_time",
+        "description": "The chance of a good CSAT rating falls "
+        "with first-reply time; June's slow replies show as a CSAT dip.",
+        "expect": {
+            "mart": "support_monthly",
+            "month_start": "2025-06-01",
+            "metric": "csat",
+            "below_other_months": True,
+        },
+    },
+    {
+        "id": "new_user_ad_post_issue",
+        "description": "New users complete far fewer ad posts "
+        "and raise most image_upload_error tickets (segment-specific issue).",
+        "expect": {
+            "mart": "rca_recurring_issues",
+            "issue_type_tag": "image_upload_error",
+            "top_segment_id": "new_users",
+            "min_segment_lift": 2.0,
+        },
+    },
+    {
+        "id": "small_segment_suppressed",
+        "description": "informal_traders_limpopo has fewer than "
+        "10 feedback responses in most months: its survey KPIs are suppressed, not ranked.",
+        "expect": {
+            "mart": "kpi_values",
+            "segment_id": "informal_traders_limpopo",
+            "period_grain": "month",
+            "reliability": "suppressed",
+        },
+    },
 ]
 
 
@@ -560,14 +916,26 @@ def generate(out_dir: Path, scale: float = 1.0, seed: int = 7) -> dict[str, Any]
     cutoff = datetime(YEAR + 1, 1, 1, tzinfo=UTC) - LOCAL_OFFSET
     monthly_tickets = max(30, int(6000 * scale / 12))
     for month in range(1, 13):
-        _ticket_month(writer, np.random.default_rng([seed, month]), people, month,
-                      monthly_tickets, clock, anonymous, cutoff)
+        _ticket_month(
+            writer,
+            np.random.default_rng([seed, month]),
+            people,
+            month,
+            monthly_tickets,
+            clock,
+            anonymous,
+            cutoff,
+        )
     _articles(writer, rng)
     _visits(writer, np.random.default_rng([seed, 100]), people, 60000 * scale / 365)
     _moodle(writer, np.random.default_rng([seed, 200]), people, scale)
     _kobo(writer, np.random.default_rng([seed, 300]), people, scale)
-    manifest = {"seed": seed, "scale": scale, "period": [f"{YEAR}-01-01", f"{YEAR}-12-31"],
-                "counts": writer.counts}
+    manifest = {
+        "seed": seed,
+        "scale": scale,
+        "period": [f"{YEAR}-01-01", f"{YEAR}-12-31"],
+        "counts": writer.counts,
+    }
     (out_dir / "stories.json").write_bytes(orjson.dumps(STORIES, option=orjson.OPT_INDENT_2))
     (out_dir / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
     return manifest

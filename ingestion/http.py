@@ -1,0 +1,126 @@
+"""Shared HTTP layer: one session per source, timeouts, retries with backoff that honour
+`Retry-After`, bounded total wait, and errors that name the source, the endpoint and the fix
+without ever showing a secret."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+import requests
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from ingestion.landing import LoadWriter
+
+TRANSIENT_STATUS = {429, 500, 502, 503, 504}
+
+
+class SourceError(RuntimeError):
+    """A permanent failure: retrying will not help; the message says what to fix."""
+
+
+class TransientError(RuntimeError):
+    """A failure worth retrying (connection, timeout, 429, 5xx, truncated body)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+FIXES = {
+    401: "the credentials were rejected: check {secrets}",
+    403: "the account lacks permission for this endpoint: grant it or use another token",
+    404: "the endpoint or object does not exist: check {base} and the ids in the settings",
+}
+
+
+@dataclass
+class HttpClient:
+    """Requests for one source, with counters for asset metadata."""
+
+    source: str
+    base_url: str
+    secret_names: str
+    timeout: tuple[float, float] = (5.0, 30.0)
+    max_attempts: int = 6
+    max_wait_s: float = 120.0
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("saypro.http"))
+    session: requests.Session = field(default_factory=requests.Session)
+    retries: int = 0
+    requests: int = 0
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        backoff = wait_exponential_jitter(initial=0.5, max=20)(state)
+        if isinstance(error, TransientError) and error.retry_after is not None:
+            return min(max(error.retry_after, 0.0), 60.0)
+        return backoff
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        self.retries += 1
+        error = state.outcome.exception() if state.outcome else None
+        self.log.warning("%s: retry %d after: %s", self.source, state.attempt_number, error)
+
+    def request_json(self, method: str, path: str, *, writer: LoadWriter | None = None,
+                     records_path: str | None = None, extra: dict | None = None,
+                     public_params: dict | None = None, **kwargs: Any) -> tuple[Any, bytes]:
+        """Send a request and return the parsed JSON body and its raw bytes.
+
+        Unparseable bodies are landed as rejected pages (nothing is lost) and retried.
+        `public_params` is what may be written to landing metadata (no secrets).
+        """
+        url = path if path.startswith("http") else self.base_url.rstrip("/") + path
+        endpoint = urlsplit(url).path
+        retrying = Retrying(
+            retry=retry_if_exception_type(TransientError),
+            stop=stop_after_attempt(self.max_attempts) | stop_after_delay(self.max_wait_s),
+            wait=self._wait, before_sleep=self._before_sleep, reraise=True,
+        )
+        try:
+            return retrying(self._once, method, url, endpoint, writer, records_path, extra,
+                            public_params or {}, kwargs)
+        except TransientError as exc:
+            raise SourceError(
+                f"{self.source}: {endpoint} still failing after {self.retries} retries "
+                f"({exc}). The service may be down or rate limiting: re-run later; landed "
+                "pages and cursors are kept, so the next run resumes where this one stopped."
+            ) from exc
+
+    def _once(self, method: str, url: str, endpoint: str, writer: LoadWriter | None,
+              records_path: str | None, extra: dict | None, public_params: dict,
+              kwargs: dict[str, Any]) -> tuple[Any, bytes]:
+        self.requests += 1
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TransientError(f"{type(exc).__name__} at {endpoint}") from None
+        if response.status_code in TRANSIENT_STATUS:
+            retry_after = response.headers.get("Retry-After")
+            raise TransientError(
+                f"HTTP {response.status_code} at {endpoint}",
+                float(retry_after) if retry_after and retry_after.isdigit() else None)
+        if response.status_code >= 400:
+            fix = FIXES.get(response.status_code, "check the request settings").format(
+                secrets=self.secret_names, base=self.base_url)
+            raise SourceError(f"{self.source}: HTTP {response.status_code} at {endpoint}: {fix}.")
+        body = response.content
+        try:
+            doc = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            if writer is not None:
+                writer.land(body, request={"method": method, "endpoint": endpoint,
+                                           "params": public_params},
+                            records_path=records_path, record_count=0, extra=extra,
+                            status="rejected", error=f"invalid JSON: {exc}")
+            raise TransientError(f"invalid JSON body at {endpoint} ({exc})") from None
+        return doc, body

@@ -1,0 +1,46 @@
+"""KoboToolbox API v2: submissions of the registration and feedback forms, incremental on
+`_submission_time` (UTC)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+from ingestion.http import HttpClient
+from ingestion.landing import CursorStore, LandingStore
+from ingestion.pull import EntityLoad, EntityPull
+from ingestion.settings import Settings, SourceCredentials
+
+PAGE_SIZE = 1000
+FORMS = {"registration": "KOBO_REGISTRATION_ASSET_UID", "feedback": "KOBO_FEEDBACK_ASSET_UID"}
+
+
+def pull(credentials: SourceCredentials, settings: Settings, log: logging.Logger, *,
+         now: datetime | None = None) -> dict[str, EntityPull]:
+    client = HttpClient("kobo", credentials.get("KOBO_BASE_URL"),
+                        "KOBO_TOKEN and the asset uids", log=log)
+    client.session.headers["Authorization"] = f"Token {credentials.get('KOBO_TOKEN')}"
+    store, cursors = LandingStore(settings.data_dir), CursorStore(settings.data_dir)
+    out: dict[str, EntityPull] = {}
+    for entity, uid_variable in FORMS.items():
+        load = EntityLoad(store, cursors, "kobo", entity)
+        since = (load.pull.cursor_before or {}).get("submission_time",
+                                                    f"{settings.start_date}T00:00:00")
+        path = f"/api/v2/assets/{credentials.get(uid_variable)}/data/"
+        latest, start = since, 0
+        while True:
+            params = {"format": "json", "limit": PAGE_SIZE, "start": start,
+                      "query": json.dumps({"_submission_time": {"$gt": since}})}
+            doc, body = client.request_json("GET", path, params=params, writer=load.writer,
+                                            records_path="results", public_params=params)
+            results = doc.get("results", [])
+            load.land(body, endpoint=path, params=params, records_path="results",
+                      count=len(results))
+            latest = max([latest, *(r.get("_submission_time", "") for r in results)])
+            if not doc.get("next") or not results:
+                break
+            start += len(results)
+        load.advance({"submission_time": latest})
+        out[entity] = load.finish(client.retries)
+    return out
