@@ -76,6 +76,24 @@ def test_eastern_cape_unemployed_youth_completion_gap_is_high_impact(kpi_warehou
     assert all(r["priority_rank"] is not None for r in rows)
 
 
+def test_new_user_image_upload_issue_is_segment_specific(kpi_warehouse: Path) -> None:
+    rows = _rows(kpi_warehouse, """
+        select month_start, segment_lift from marts.rca_recurring_issues
+        where lower(issue_type) like 'image upload%'
+          and top_segment_id = 'new_users' and segment_lift >= 2
+          and scope = 'segment_specific'""")
+    assert len(rows) >= 3, rows
+
+
+def test_driver_hint_csat_falls_with_reply_time_over_the_year(kpi_warehouse: Path) -> None:
+    rows = _rows(kpi_warehouse, """
+        select period_start, value, strength from marts.rca_driver_hints
+        where period_grain = 'quarter' and kpi_id = 'ticket_csat'
+          and driver = 'first_reply_minutes' and value is not null""")
+    assert rows
+    assert sum(r["value"] for r in rows) / len(rows) < 0
+
+
 def test_small_segments_are_suppressed_not_ranked(kpi_warehouse: Path) -> None:
     suppressed = _rows(kpi_warehouse, """
         select status, priority_rank, impact_tier, actual, n from marts.kpi_scorecard
@@ -86,7 +104,8 @@ def test_small_segments_are_suppressed_not_ranked(kpi_warehouse: Path) -> None:
     assert all(r["actual"] is None and r["n"] < 10 for r in suppressed)
     micro = _rows(kpi_warehouse, """
         select count(*) as c from marts.kpi_values
-        where segment_id = 'single_mothers_periurban_gauteng' and reliability = 'suppressed'""")
+        where segment_id = 'informal_traders_limpopo' and period_grain = 'month'
+          and kpi_id in ('nps', 'survey_csat') and reliability = 'suppressed'""")
     assert micro[0]["c"] > 0
 
 

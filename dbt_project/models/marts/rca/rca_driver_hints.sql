@@ -159,9 +159,11 @@ hints as (
         case when value is null then
             printf('Too few rated tickets with a first reply (n = %d) to estimate the association between first-reply time and ticket CSAT.', n)
         else
-            printf('Ticket CSAT %s as first-reply time rose (Spearman rho = %.2f, n = %d rated tickets with a reply): %s %s association.',
-                   case when value < 0 then 'fell' else 'did not fall' end, value, n,
-                   {{ kpi_strength('abs(value)') }}, case when value < 0 then 'negative' else 'positive' end)
+            printf('Ticket CSAT vs first-reply time: Spearman rho = %.2f over %d rated tickets with a reply: %s%s.',
+                   value, n,
+                   case when abs(value) < 0.1 then 'no meaningful association'
+                        else {{ kpi_strength('abs(value)') }} || case when value < 0 then ' negative association' else ' positive association' end end,
+                   case when value <= -0.1 then ' (slower first replies go with fewer good ratings)' else '' end)
         end as description
     from csat_frt
 
@@ -184,8 +186,10 @@ hints as (
         case when value is null then
             printf('Too few feedback responses with an NPS score and a comment (n = %d) to relate NPS to sentiment.', n)
         else
-            printf('NPS scores and comment sentiment: Spearman rho = %.2f (n = %d responses), a %s %s association.',
-                   value, n, {{ kpi_strength('abs(value)') }}, case when value < 0 then 'negative' else 'positive' end)
+            printf('NPS score vs comment sentiment: Spearman rho = %.2f over %d feedback responses: %s.',
+                   value, n,
+                   case when abs(value) < 0.1 then 'no meaningful association'
+                        else {{ kpi_strength('abs(value)') }} || case when value < 0 then ' negative association' else ' positive association' end end)
         end
     from nps_sentiment
 
