@@ -1,0 +1,1 @@
+"""Reports managers read (monthly support report, quarterly review) and BI exports."""
