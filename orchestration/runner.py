@@ -54,6 +54,7 @@ class PipelineRunner:
                  tags: dict[str, str] | None = None) -> RunSummary:
         job = self.defs.resolve_job_def(job_name)
         result = job.execute_in_process(
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
             instance=self.instance, partition_key=partition_key,
             asset_selection=list(selection) if selection else None,
             tags=tags, raise_on_error=False,

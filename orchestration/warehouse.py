@@ -11,7 +11,7 @@ import pandas as pd
 def table_row_count(warehouse: Path, table: str) -> int:
     if not warehouse.exists():
         return 0
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse)) as con:
         schema, name = table.split(".")
         exists = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
@@ -20,5 +20,5 @@ def table_row_count(warehouse: Path, table: str) -> int:
 
 
 def table_preview(warehouse: Path, table: str, limit: int = 10) -> pd.DataFrame:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse)) as con:
         return con.execute(f"SELECT * FROM {table} LIMIT {int(limit)}").df()
