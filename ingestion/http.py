@@ -23,6 +23,7 @@ from tenacity import (
 from ingestion.landing import LoadWriter
 
 TRANSIENT_STATUS = {429, 500, 502, 503, 504}
+DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
 
 
 class SourceError(RuntimeError):
@@ -51,7 +52,7 @@ class HttpClient:
     source: str
     base_url: str
     secret_names: str
-    timeout: tuple[float, float] = (5.0, 30.0)
+    timeout: tuple[float, float] | None = None
     max_attempts: int = 6
     max_wait_s: float = 120.0
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("saypro.http"))
@@ -61,7 +62,7 @@ class HttpClient:
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
-        backoff = wait_exponential_jitter(initial=0.5, max=20)(state)
+        backoff = wait_exponential_jitter(multiplier=0.5, max=20)(state)
         if isinstance(error, TransientError) and error.retry_after is not None:
             return min(max(error.retry_after, 0.0), 60.0)
         return backoff
@@ -101,7 +102,8 @@ class HttpClient:
               kwargs: dict[str, Any]) -> tuple[Any, bytes]:
         self.requests += 1
         try:
-            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            response = self.session.request(method, url, timeout=self.timeout or DEFAULT_TIMEOUT,
+                                            **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise TransientError(f"{type(exc).__name__} at {endpoint}") from None
         if response.status_code in TRANSIENT_STATUS:

@@ -60,6 +60,7 @@ class LoadWriter:
         self.folder = root / source / entity / load_id
         self.seq = 0
         self.records = 0
+        self.rejected = 0
 
     def land(
         self,
@@ -98,6 +99,8 @@ class LoadWriter:
         atomic_write(path.with_name(path.name + ".meta.json"), json.dumps(meta).encode())
         if status == "ok":
             self.records += record_count
+        else:
+            self.rejected += 1
         return LandedFile(path, meta)
 
 

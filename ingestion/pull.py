@@ -64,8 +64,6 @@ class EntityLoad:
         self.pull.pages += 1
         if status == "ok":
             self.pull.records += count
-        else:
-            self.pull.rejected_pages += 1
 
     def advance(self, cursor: dict[str, Any]) -> None:
         """Record the cursor; called only after the page it covers has landed."""
@@ -75,6 +73,7 @@ class EntityLoad:
     def finish(self, retries: int = 0) -> EntityPull:
         self.pull.duration_s = round(time.perf_counter() - self.started, 3)
         self.pull.retries = retries
+        self.pull.rejected_pages = self.writer.rejected
         if self.pull.pages == 0:
             self.pull.load_id = None
         return self.pull

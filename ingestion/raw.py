@@ -221,6 +221,16 @@ def rebuild_raw(warehouse: Path, data_dir: Path,
 
 def merge_loads(warehouse: Path, data_dir: Path, source: str, entity: str,
                 load_ids: Iterable[str]) -> RawBuildResult:
-    """Merge newly landed loads into an existing raw table (incremental runs)."""
+    """Merge newly landed loads into an existing raw table (incremental runs), together with
+    any earlier load that landed but was never merged (a run killed before its merge)."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    landed = {p.name for p in (data_dir / "landing" / source / entity).glob("*") if p.is_dir()}
     with duckdb.connect(str(warehouse)) as con:
-        return build_entity(con, data_dir, source, entity, list(load_ids))
+        known: set[str] = set()
+        if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+                       "'raw' AND table_name = '_landing_files'").fetchone()[0]:
+            known = {r[0] for r in con.execute(
+                "SELECT DISTINCT load_id FROM raw._landing_files WHERE source = ? AND entity = ?",
+                [source, entity]).fetchall()}
+        pending = sorted((landed - known) | set(load_ids))
+        return build_entity(con, data_dir, source, entity, pending)

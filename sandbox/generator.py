@@ -368,7 +368,8 @@ def _ticket_month(
                 closed_at = solved_at + timedelta(days=4)
                 history.append((closed_at, -1, [change("closed", "solved")]))
                 status = "closed"
-        elif roll < 0.90:  # closed without ever being solved (spam, duplicates)
+        elif roll < 0.90 or (reply_hours is None and roll < 0.95):
+            # closed without ever being solved (spam, duplicates, abandoned requests)
             at = last + timedelta(hours=float(rng.uniform(1, 48)))
             history.append((at, agent, [change("closed", status)]))
             status = "closed"
@@ -811,7 +812,7 @@ def _kobo(w: JsonlWriter, rng: np.random.Generator, people: People, scale: float
             "group_fb/programme": ["course", "events", "classifieds", "community"][k % 4],
             "group_fb/nps": str(nps),
             "group_fb/csat": str(csat),
-            "group_fb/employment_status": people.employment[i],
+            "group_fb/employment_status": _outcome(rng, str(people.employment[i])),
             "group_fb/comment": texts.feedback_comment(rng, nps),
         }
         if rng.random() < 0.03:
@@ -825,6 +826,13 @@ def _kobo(w: JsonlWriter, rng: np.random.Generator, people: People, scale: float
         folder = w.out / "kobo" / "forms"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{form}.json").write_bytes(orjson.dumps(texts.form_definition(form, questions)))
+
+
+def _outcome(rng: np.random.Generator, registered: str) -> str:
+    """Employment reported in feedback: some people registered as unemployed found work."""
+    if registered == "unemployed" and rng.random() < 0.35:
+        return ["employed", "self_employed", "informal_trader"][int(rng.integers(0, 3))]
+    return registered
 
 
 STORIES = [
@@ -921,7 +929,7 @@ def generate(out_dir: Path, scale: float = 1.0, seed: int = 7) -> dict[str, Any]
             np.random.default_rng([seed, month]),
             people,
             month,
-            monthly_tickets,
+            int(monthly_tickets * (1.4 if month in (7, 8, 9) else 1.0)),  # Q3 surge
             clock,
             anonymous,
             cutoff,

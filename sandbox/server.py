@@ -89,7 +89,7 @@ class VendorApp:
         self.data = data
         self.faults = FaultPlan()
         self.latency = latency
-        self.last_page: bytes | None = None
+        self.last_page: dict[str, bytes] = {}
 
     def handle(self, request: Request) -> Response:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -125,9 +125,9 @@ class VendorApp:
         if response.status_code != 200:
             return response
         body = response.get_data()
-        if plan.take("repeat_page") and self.last_page is not None:
-            body = self.last_page
-        self.last_page = response.get_data()
+        if request.path in self.last_page and plan.take("repeat_page"):
+            body = self.last_page[request.path]  # the previous page of this endpoint again
+        self.last_page[request.path] = response.get_data()
         if plan.take("schema_drift"):
             body = self._drift(body, plan.drift)
         if plan.take("truncated_json"):

@@ -1,7 +1,6 @@
 """End to end through the CLI: sample data → vendor emulators → real connectors → quality →
 dbt → exports → reports, all as Dagster runs on a persistent instance."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +8,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+
+from tests.conftest import clean_env
 
 REPO = Path(__file__).resolve().parents[1]
 SAYPRO = Path(sys.executable).with_name("saypro")
@@ -20,14 +21,6 @@ REQUIRED_MARTS = [
 ]
 
 
-def _env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SAYPRO_", "ZENDESK_", "MATOMO_", "MOODLE_", "KOBO_",
-                                "DAGSTER_HOME"))}
-    env["SAYPRO_DATA_DIR"] = str(data_dir)
-    return env
-
-
 def _tables(warehouse: Path, schema: str) -> dict[str, int]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         names = [r[0] for r in con.execute(
@@ -35,15 +28,6 @@ def _tables(warehouse: Path, schema: str) -> dict[str, int]:
             [schema]).fetchall()]
         return {n: con.execute(f"SELECT count(*) FROM {schema}.{n}").fetchone()[0]
                 for n in names}
-
-
-@pytest.fixture(scope="session")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    data_dir = tmp_path_factory.mktemp("demo")
-    proc = subprocess.run([str(SAYPRO), "demo", "--scale", "0.15"], cwd=REPO,
-                          env=_env(data_dir), capture_output=True, text=True, timeout=1800)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-    return data_dir, proc.stdout
 
 
 @pytest.mark.slow
@@ -102,7 +86,7 @@ def test_rerunning_a_month_is_idempotent(demo_run: tuple[Path, str]) -> None:
     watched = ["fct_web_visits", "agg_web_traffic_monthly", "support_monthly", "kpi_values"]
     with duckdb.connect(str(warehouse), read_only=True) as con:
         before = {m: con.execute(query.format(m)).fetchall() for m in watched}
-    env = _env(data_dir)
+    env = clean_env(data_dir)
     env["SAYPRO_PII_SALT"] = "saypro-demo-salt-not-secret"
     proc = subprocess.run([str(SAYPRO), "run", "--from", "2025-03", "--to", "2025-03"],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
@@ -132,7 +116,7 @@ def test_ui_shows_every_stage_with_the_demo_materialisations(demo_run: tuple[Pat
 
     data_dir, _ = demo_run
     port = _free_port()
-    env = _env(data_dir) | {"DAGSTER_HOME": str(data_dir / "dagster")}
+    env = clean_env(data_dir) | {"DAGSTER_HOME": str(data_dir / "dagster")}
     webserver = Path(sys.executable).with_name("dagster-webserver")
     server = subprocess.Popen(
         [str(webserver), "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
