@@ -60,7 +60,7 @@ with visits as (
            (record->>'$.visitDuration')::int as duration,
            json_array_length(record, '$.actionDetails') as action_count,
            list_count(list_filter(
-               json_extract_string(record, '$.actionDetails[*].type'), x -> x = 'action'))
+               json_extract_string(record, '$.actionDetails[*].type'), lambda x: x = 'action'))
                as pageviews
     from raw.matomo__visits
 )

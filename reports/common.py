@@ -41,7 +41,7 @@ class Marts:
     """Read-only access to the marts; a missing mart reads as empty and is noted."""
 
     def __init__(self, warehouse: Path) -> None:
-        self.con = duckdb.connect(str(warehouse), read_only=True) if warehouse.exists() else None
+        self.con = duckdb.connect(str(warehouse)) if warehouse.exists() else None
         self.missing: list[str] = []
 
     def query(self, mart: str, sql: str, params: list[Any] | None = None,

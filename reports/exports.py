@@ -13,7 +13,7 @@ def export_marts(warehouse: Path, out_dir: Path) -> dict[str, int]:
     written under a temporary name and renamed, so readers never see a half-written file."""
     out_dir.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse)) as con:
         marts = [r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' "
             "ORDER BY 1").fetchall()]
