@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 from matplotlib import pyplot as plt
 
 ENV = Environment(loader=PackageLoader("reports", "templates"),
-                  autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
+                  autoescape=select_autoescape(enabled_extensions=("html.j2",)), trim_blocks=True,
                   lstrip_blocks=True)
 
 

@@ -59,6 +59,8 @@ def _render(marts: Marts, month: str, start: date, previous: date,
             out_dir: Path) -> ReportResult:
     monthly = marts.query("support_monthly", "SELECT * FROM marts.support_monthly "
                           "WHERE month_start IN (?, ?)", [start, previous])
+    if not len(monthly):
+        monthly = pd.DataFrame(columns=["month_start", *(h[0] for h in HEADLINES)])
     this = monthly[monthly.month_start == pd.Timestamp(start)]
     before = monthly[monthly.month_start == pd.Timestamp(previous)]
     targets = marts.query("kpi_scorecard", "SELECT kpi_id, target, status FROM "

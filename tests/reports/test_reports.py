@@ -68,8 +68,8 @@ def test_exports_read_back_with_the_same_rows(demo_run: tuple[Path, str],
     counts = export_marts(warehouse, tmp_path)
     assert {"kpi_scorecard", "fct_tickets", "support_monthly"} <= set(counts)
     for mart, rows in counts.items():
-        assert duckdb.sql(f"SELECT count(*) FROM '{tmp_path / mart}.parquet'").fetchone()[0] \
-            == rows
+        [(count,)] = duckdb.sql(f"SELECT count(*) FROM '{tmp_path / mart}.parquet'").fetchall()
+        assert count == rows
 
 
 @pytest.mark.slow

@@ -61,16 +61,6 @@
           else 'reliable' end)
 {%- endmacro %}
 
-{#- Local calendar month / date of a UTC timestamptz in the project time zone. -#}
-{% macro kpi_local_month(ts) -%}
-    date_trunc('month', timezone('{{ var("timezone") }}', ({{ ts }})))::date
-{%- endmacro %}
-
-{% macro kpi_local_date(ts) -%}
-    (timezone('{{ var("timezone") }}', ({{ ts }})))::date
-{%- endmacro %}
-
-{#- Correlation strength label from |rho| (Cohen-style thresholds). -#}
 {% macro kpi_strength(abs_value, strong=0.5, moderate=0.3, weak=0.1) -%}
     (case when ({{ abs_value }}) is null then null
           when ({{ abs_value }}) >= {{ strong }} then 'strong'

@@ -5,8 +5,8 @@ select
     a.person_id,
     a.event_action,
     a.action_at,
-    {{ kpi_local_date('a.action_at') }} as action_date,
-    {{ kpi_local_month('a.action_at') }} as month_start
+    {{ local_date('a.action_at') }} as action_date,
+    {{ local_month('a.action_at') }} as month_start
 from {{ ref('stg_matomo__visit_actions') }} as a
 where a.event_category = 'listing'
   and a.event_action in ('ad_post_started', 'ad_post_completed', 'payment_started', 'payment_completed')

@@ -20,7 +20,7 @@ enrolments as (
 ),
 
 feedback as (
-    select *, {{ kpi_local_month('submitted_at') }} as month_start
+    select *, {{ local_month('submitted_at') }} as month_start
     from {{ ref('fct_survey_responses') }}
     where form = 'feedback'
 ),
@@ -98,7 +98,7 @@ obs as (
     select 'pass_rate', cohort_month, person_id, course_id || ':' || person_id, is_passed::int, 1, null
     from enrolments where programme = 'course' and is_passed is not null
     union all
-    select 'active_learners', {{ kpi_local_month('last_access_at') }}, person_id, person_id, null, null, null
+    select 'active_learners', {{ local_month('last_access_at') }}, person_id, person_id, null, null, null
     from enrolments where last_access_at is not null and person_id is not null
 
     -- surveys (feedback form; n = responses that answered the question)

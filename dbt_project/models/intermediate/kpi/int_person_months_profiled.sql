@@ -12,7 +12,7 @@ registrations as (
     select
         person_id,
         submitted_at,
-        {{ kpi_local_month('submitted_at') }} as submitted_month,
+        {{ local_month('submitted_at') }} as submitted_month,
         province, settlement_type, age_band, gender, employment_status, is_single_parent
     from {{ ref('stg_kobo__registrations') }}
     where person_id is not null
@@ -32,7 +32,7 @@ data_months as (
     select created_month as m from {{ ref('fct_tickets') }}
     union all select date_trunc('month', visit_date)::date from {{ ref('fct_web_visits') }}
     union all select cohort_month from {{ ref('fct_enrolments') }}
-    union all select {{ kpi_local_month('submitted_at') }} from {{ ref('fct_survey_responses') }}
+    union all select {{ local_month('submitted_at') }} from {{ ref('fct_survey_responses') }}
     union all select date_trunc('month', signup_date)::date from people
 ),
 

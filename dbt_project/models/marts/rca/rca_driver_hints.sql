@@ -79,7 +79,7 @@ csat_sla as (
 
 -- Spearman: NPS vs comment sentiment -------------------------------------------------------
 feedback as (
-    select {{ kpi_local_month('submitted_at') }} as month_start, nps_score as x, sentiment_score as y
+    select {{ local_month('submitted_at') }} as month_start, nps_score as x, sentiment_score as y
     from {{ ref('fct_survey_responses') }}
     where form = 'feedback' and nps_score is not null and sentiment_score is not null
 ),
