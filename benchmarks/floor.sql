@@ -14,24 +14,24 @@ agents as (
 ),
 children as (
     select e.record->>'$.ticket_id' as ticket_id,
-           (e.record->>'$.created_at')::timestamptz as at,
+           (e.record->>'$.created_at')::timestamptz as event_at,
            unnest(json_extract(e.record, '$.child_events[*]')) as child
     from raw.zendesk__ticket_events e
 ),
 comments as (
-    select ticket_id, at, child->>'$.author_id' as author_id,
+    select ticket_id, event_at, child->>'$.author_id' as author_id,
            (child->>'$.public')::boolean as is_public,
-           row_number() over (partition by ticket_id order by at, child->>'$.id') as n
+           row_number() over (partition by ticket_id order by event_at, child->>'$.id') as n
     from children where child->>'$.event_type' = 'Comment'
 ),
 first_reply as (
-    select c.ticket_id, min(c.at) as first_reply_at
+    select c.ticket_id, min(c.event_at) as first_reply_at
     from comments c join agents a on a.user_id = c.author_id
     where c.is_public and c.n > 1
     group by 1
 ),
 solves as (
-    select ticket_id, min(at) as first_solved_at
+    select ticket_id, min(event_at) as first_solved_at
     from children
     where child->>'$.event_type' = 'Change'
       and coalesce(child->>'$.status', child->>'$.value') = 'solved'

@@ -94,8 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[float, dict[str, dict]] = {}
     for scale in (float(s) for s in args.scales.split(",")):
         workdir = args.workdir / f"scale-{scale:g}"
-        shutil.rmtree(workdir, ignore_errors=True)
-        workdir.mkdir(parents=True)
+        if "generate" in args.stages.split(","):  # a fresh run; else reuse the last one
+            shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True, exist_ok=True)
         results[scale] = {}
         for stage in args.stages.split(","):
             figures = run_stage_measured(stage, workdir, scale)
