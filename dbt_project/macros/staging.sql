@@ -15,10 +15,16 @@
          then to_timestamp(try_cast({{ expr }} as bigint)) end
 {%- endmacro %}
 
-{#- Salted SHA-256 of an e-mail address or phone number (DESIGN.md section 5). -#}
+{#- Salted SHA-256 of an e-mail address or phone number (DESIGN.md section 5):
+    sha256(salt || lower(trim(value))), salt from env_var SAYPRO_PII_SALT. Compiling a model
+    that hashes without a salt fails (orchestration always sets one; the demo sets a demo salt). -#}
 {% macro pii_hash(expr) -%}
+    {%- set salt = env_var("SAYPRO_PII_SALT", "") -%}
+    {%- if execute and salt == "" -%}
+        {{ exceptions.raise_compiler_error("SAYPRO_PII_SALT is not set: staging cannot hash e-mail addresses and phone numbers. Set it (keep it stable across runs).") }}
+    {%- endif -%}
     case when nullif(trim({{ expr }}), '') is not null
-         then sha256('{{ env_var("SAYPRO_PII_SALT", "") }}' || lower(regexp_replace(trim({{ expr }}), '\s', '', 'g')))
+         then sha256('{{ salt | replace("'", "''") }}' || lower(trim({{ expr }})))
     end
 {%- endmacro %}
 
@@ -26,7 +32,7 @@
 {% macro mask_pii(expr) -%}
     regexp_replace(
         regexp_replace({{ expr }}, '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}', '[email]', 'g'),
-        '(\+?27|0)[\s-]?\d{2}[\s-]?\d{3}[\s-]?\d{4}', '[phone]', 'g')
+        '(\+?27|0)[\s-]?\d{2}[\s-]?\d{3}[\s-]?\d{4}|\+\d[\d\s-]{7,}\d', '[phone]', 'g')
 {%- endmacro %}
 
 {#- A KoboToolbox answer by question name, whatever group path prefixes its key. -#}

@@ -1,11 +1,23 @@
+-- Feedback form submissions (the survey KPIs' source). Group-path keys resolved by the last
+-- path segment; the comment is masked for e-mail addresses and phone numbers.
+with submissions as (
+    select
+        record,
+        (record ->> '$._submission_time')::timestamp at time zone 'UTC' as submitted_at
+    from {{ source('kobo', 'feedback') }}
+    where {{ not_quarantined('kobo', 'feedback') }}
+      and {{ latest_version('kobo', 'feedback') }}
+)
+
 select
     (record ->> '$._id')::bigint as response_id,
-    (record ->> '$._submission_time')::timestamp at time zone 'UTC' as submitted_at,
+    submitted_at,
+    {{ local_date('submitted_at') }} as submitted_date,
+    {{ local_month('submitted_at') }} as submitted_month,
     nullif(trim({{ kobo_field('beneficiary_id') }}), '') as person_id,
-    lower({{ kobo_field('programme') }}) as programme,
+    lower(nullif(trim({{ kobo_field('programme') }}), '')) as programme,
     try_cast({{ kobo_field('nps') }} as integer) as nps_score,
     try_cast({{ kobo_field('csat') }} as integer) as csat_score,
-    lower({{ kobo_field('employment_status') }}) as employment_status,
+    lower(nullif(trim({{ kobo_field('employment_status') }}), '')) as employment_status,
     nullif(trim({{ mask_pii(kobo_field('comment')) }}), '') as comment_text
-from {{ source('kobo', 'feedback') }}
-where {{ not_quarantined('kobo', 'feedback') }}
+from submissions

@@ -1,15 +1,27 @@
--- Question keys may carry group paths (group_demo/province): kobo_field() takes the last segment.
+-- Registration form submissions. Question keys may carry group paths (group_demo/province):
+-- kobo_field() picks the key whose last path segment is the question name. Choice codes are
+-- lower-cased; the phone number is a salted hash.
+with submissions as (
+    select
+        record,
+        (record ->> '$._submission_time')::timestamp at time zone 'UTC' as submitted_at
+    from {{ source('kobo', 'registration') }}
+    where {{ not_quarantined('kobo', 'registration') }}
+      and {{ latest_version('kobo', 'registration') }}
+)
+
 select
     (record ->> '$._id')::bigint as response_id,
-    (record ->> '$._submission_time')::timestamp at time zone 'UTC' as submitted_at,
+    submitted_at,
+    {{ local_date('submitted_at') }} as submitted_date,
     nullif(trim({{ kobo_field('beneficiary_id') }}), '') as person_id,
-    lower({{ kobo_field('province') }}) as province,
-    lower({{ kobo_field('settlement_type') }}) as settlement_type,
-    {{ kobo_field('age_band') }} as age_band,
-    lower({{ kobo_field('gender') }}) as gender,
-    lower({{ kobo_field('employment_status') }}) as employment_status,
-    lower({{ kobo_field('single_parent') }}) = 'yes' as is_single_parent,
-    lower({{ kobo_field('language') }}) as language,
+    lower(nullif(trim({{ kobo_field('province') }}), '')) as province,
+    lower(nullif(trim({{ kobo_field('settlement_type') }}), '')) as settlement_type,
+    nullif(trim({{ kobo_field('age_band') }}), '') as age_band,
+    lower(nullif(trim({{ kobo_field('gender') }}), '')) as gender,
+    lower(nullif(trim({{ kobo_field('employment_status') }}), '')) as employment_status,
+    case lower(trim({{ kobo_field('single_parent') }}))
+        when 'yes' then true when 'no' then false end as is_single_parent,
+    lower(nullif(trim({{ kobo_field('language') }}), '')) as language,
     {{ pii_hash(kobo_field('phone')) }} as phone_hash
-from {{ source('kobo', 'registration') }}
-where {{ not_quarantined('kobo', 'registration') }}
+from submissions

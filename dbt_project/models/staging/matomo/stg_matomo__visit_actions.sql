@@ -1,4 +1,5 @@
--- One row per entry of a visit's actionDetails[], in order.
+-- One row per entry of a visit's actionDetails[], in order (action_index from 1).
+-- page = URL path without scheme/host, query string, fragment or trailing slash.
 with visits as (
     select
         (record ->> '$.idVisit')::bigint as visit_id,
@@ -6,6 +7,7 @@ with visits as (
         json_extract(record, '$.actionDetails[*]') as actions
     from {{ source('matomo', 'visits') }}
     where {{ not_quarantined('matomo', 'visits') }}
+      and {{ latest_version('matomo', 'visits') }}
 ),
 
 actions as (
@@ -21,7 +23,7 @@ select
     lower(action ->> '$.type') as action_type,
     action ->> '$.url' as url,
     {{ url_path("action ->> '$.url'") }} as page,
-    action ->> '$.eventCategory' as event_category,
-    action ->> '$.eventAction' as event_action,
+    lower(action ->> '$.eventCategory') as event_category,
+    lower(action ->> '$.eventAction') as event_action,
     {{ from_unix("action ->> '$.timestamp'") }} as action_at
 from actions

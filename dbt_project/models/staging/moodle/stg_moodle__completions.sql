@@ -1,8 +1,23 @@
+-- Course completion status per course and user. completed_at = latest criterion timecompleted;
+-- is_complete_pass: a criterion reports the Moodle state complete-pass (state 2, or a status
+-- text "... pass ...").
+with completions as (
+    select
+        record,
+        coalesce(json_extract(record, '$.completionstatus.completions[*]'), []::json[]) as criteria
+    from {{ source('moodle', 'completions') }}
+    where {{ not_quarantined('moodle', 'completions') }}
+      and {{ latest_version('moodle', 'completions') }}
+)
+
 select
     (record ->> '$.courseid')::bigint as course_id,
     (record ->> '$.userid')::bigint as user_id,
     coalesce(try_cast(record ->> '$.completionstatus.completed' as boolean), false) as is_completed,
-    {{ from_unix("list_max(json_extract_string(record, '$.completionstatus.completions[*].timecompleted')::bigint[])") }}
-        as completed_at
-from {{ source('moodle', 'completions') }}
-where {{ not_quarantined('moodle', 'completions') }}
+    {{ from_unix("list_max(list_transform(criteria, lambda c: try_cast(c ->> '$.timecompleted' as bigint)))") }}
+        as completed_at,
+    coalesce(list_bool_or(list_transform(criteria, lambda c:
+        try_cast(c ->> '$.state' as integer) = 2
+        or (lower(c ->> '$.status') like '%pass%' and lower(c ->> '$.status') not like '%fail%'))),
+        false) as is_complete_pass
+from completions

@@ -1,13 +1,24 @@
+-- Users enrolled in a course (core_enrol_get_enrolled_users + courseid), one row per course and
+-- user, with role short names; is_student = role 'student' among them (teachers are not
+-- enrolments). Names are dropped; e-mail is a salted hash.
+with enrolled as (
+    select
+        record,
+        list_transform(coalesce(json_extract_string(record, '$.roles[*].shortname'), []::varchar[]),
+                       lambda r: lower(trim(r))) as roles
+    from {{ source('moodle', 'enrolments') }}
+    where {{ not_quarantined('moodle', 'enrolments') }}
+      and {{ latest_version('moodle', 'enrolments') }}
+)
+
 select
     (record ->> '$.courseid')::bigint as course_id,
     (record ->> '$.id')::bigint as user_id,
     nullif(trim(record ->> '$.idnumber'), '') as person_id,
-    coalesce(json_extract_string(record, '$.roles[*].shortname'), []::varchar[]) as roles,
-    list_contains(coalesce(json_extract_string(record, '$.roles[*].shortname'), []::varchar[]),
-                  'student') as is_student,
+    roles,
+    list_contains(roles, 'student') as is_student,
     {{ from_unix("record ->> '$.firstaccess'") }} as first_access_at,
     {{ from_unix("record ->> '$.lastaccess'") }} as last_access_at,
     {{ from_unix("record ->> '$.lastcourseaccess'") }} as last_course_access_at,
     {{ pii_hash("record ->> '$.email'") }} as email_hash
-from {{ source('moodle', 'enrolments') }}
-where {{ not_quarantined('moodle', 'enrolments') }}
+from enrolled

@@ -1,4 +1,4 @@
--- The course total is the grade item with itemtype 'course'.
+-- Course-total grade per course and user: the grade item with itemtype 'course'.
 with items as (
     select
         (record ->> '$.courseid')::bigint as course_id,
@@ -6,6 +6,7 @@ with items as (
         unnest(json_extract(record, '$.gradeitems[*]')) as item
     from {{ source('moodle', 'grades') }}
     where {{ not_quarantined('moodle', 'grades') }}
+      and {{ latest_version('moodle', 'grades') }}
 )
 
 select
@@ -15,4 +16,4 @@ select
     try_cast(item ->> '$.grademax' as double) as grade_max,
     try_cast(item ->> '$.gradepass' as double) as grade_pass
 from items
-where item ->> '$.itemtype' = 'course'
+where lower(item ->> '$.itemtype') = 'course'

@@ -1,6 +1,10 @@
--- One row per child event of a ticket audit. Status changes are normalised across both shapes
--- Zendesk uses: {"status": "solved", "previous_value": ...} and
--- {"field_name": "status", "value": "solved", "previous_value": ...}.
+-- One row per child event of a ticket audit (Create, Change, Comment, ...).
+-- Field changes are normalised across both shapes Zendesk uses:
+--   {"event_type": "Change", "status": "solved", "previous_value": "open"}       (field as key)
+--   {"event_type": "Change", "field_name": "status", "value": "solved", ...}      (audit style)
+-- into field_name / new_value / previous_value, and for status into new_status / previous_status
+-- (a Create event carries the initial status). Comment bodies are masked for e-mail addresses
+-- and phone numbers.
 with audits as (
     select
         record,
@@ -10,6 +14,7 @@ with audits as (
         try_cast(record ->> '$.updater_id' as bigint) as updater_id
     from {{ source('zendesk', 'ticket_events') }}
     where {{ not_quarantined('zendesk', 'ticket_events') }}
+      and {{ latest_version('zendesk', 'ticket_events') }}
 ),
 
 children as (
@@ -18,27 +23,45 @@ children as (
         unnest(json_extract(record, '$.child_events[*]')) as child,
         generate_subscripts(json_extract(record, '$.child_events[*]'), 1) as child_index
     from audits
+),
+
+typed as (
+    select
+        *,
+        child ->> '$.event_type' as child_type,
+        case
+            when child ->> '$.event_type' = 'Change' and child ->> '$.field_name' is not null
+                then lower(child ->> '$.field_name')
+            when child ->> '$.event_type' = 'Change'
+                then lower(list_filter(json_keys(child), lambda k: k not in (
+                    'id', 'event_type', 'previous_value', 'value', 'field_name', 'via',
+                    'via_reference_id', 'created_at'))[1])
+        end as field_name
+    from children
 )
 
 select
     audit_id,
     ticket_id,
     child_index,
-    child ->> '$.event_type' as child_type,
+    child_type,
     coalesce((child ->> '$.created_at')::timestamptz, audit_at) as event_at,
     updater_id,
+    field_name,
+    case when child_type = 'Change'
+         then coalesce(child ->> '$.value', child ->> ('$."' || field_name || '"')) end as new_value,
+    case when child_type = 'Change' then child ->> '$.previous_value' end as previous_value,
     case
-        when child ->> '$.event_type' = 'Create' then lower(child ->> '$.status')
-        when child ->> '$.event_type' = 'Change' and child ->> '$.status' is not null
-            then lower(child ->> '$.status')
-        when child ->> '$.event_type' = 'Change' and child ->> '$.field_name' = 'status'
-            then lower(child ->> '$.value')
+        when child_type = 'Create' then lower(child ->> '$.status')
+        when child_type = 'Change' and field_name = 'status'
+            then lower(coalesce(child ->> '$.value', child ->> '$.status'))
     end as new_status,
-    case when child ->> '$.event_type' = 'Change'
-              and (child ->> '$.status' is not null or child ->> '$.field_name' = 'status')
+    case when child_type = 'Change' and field_name = 'status'
          then lower(child ->> '$.previous_value') end as previous_status,
-    try_cast(child ->> '$.id' as bigint) as comment_id,
-    try_cast(child ->> '$.author_id' as bigint) as author_id,
-    try_cast(child ->> '$.public' as boolean) as is_public,
-    {{ mask_pii("child ->> '$.body'") }} as comment_body
-from children
+    case when child_type = 'Comment' then try_cast(child ->> '$.id' as bigint) end as comment_id,
+    case when child_type = 'Comment' then try_cast(child ->> '$.author_id' as bigint) end
+        as author_id,
+    case when child_type = 'Comment' then try_cast(child ->> '$.public' as boolean) end
+        as is_public,
+    case when child_type = 'Comment' then {{ mask_pii("child ->> '$.body'") }} end as comment_body
+from typed

@@ -1,17 +1,23 @@
+-- One row per Zendesk ticket (latest landed, not quarantined version). Free text (subject,
+-- description) is not carried: only codes, ids and timestamps.
 select
     record_key,
     load_id,
     (record ->> '$.id')::bigint as ticket_id,
     (record ->> '$.created_at')::timestamptz as created_at,
+    {{ local_date("(record ->> '$.created_at')::timestamptz") }} as created_date,
+    {{ local_month("(record ->> '$.created_at')::timestamptz") }} as created_month,
     (record ->> '$.updated_at')::timestamptz as updated_at,
     lower(record ->> '$.status') as status,
-    lower(nullif(record ->> '$.priority', '')) as priority,
+    lower(nullif(trim(record ->> '$.priority'), '')) as priority,
     lower(record ->> '$.type') as ticket_type,
     lower(record ->> '$.via.channel') as channel,
     try_cast(record ->> '$.requester_id' as bigint) as requester_id,
     try_cast(record ->> '$.assignee_id' as bigint) as assignee_id,
     try_cast(record ->> '$.group_id' as bigint) as group_id,
-    coalesce(json_extract_string(record, '$.tags[*]'), []::varchar[]) as tags,
+    list_transform(coalesce(json_extract_string(record, '$.tags[*]'), []::varchar[]),
+                   lambda t: lower(trim(t))) as tags,
     lower(record ->> '$.satisfaction_rating.score') as satisfaction_score
 from {{ source('zendesk', 'tickets') }}
 where {{ not_quarantined('zendesk', 'tickets') }}
+  and {{ latest_version('zendesk', 'tickets') }}

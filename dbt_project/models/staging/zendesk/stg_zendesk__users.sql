@@ -1,13 +1,17 @@
+-- Zendesk users: role, SayPro person id (external_id), premium tag. Names are dropped; e-mail
+-- and phone are salted hashes.
 select
     record_key,
     (record ->> '$.id')::bigint as user_id,
     nullif(trim(record ->> '$.external_id'), '') as person_id,
     lower(record ->> '$.role') as role,
-    lower(record ->> '$.role') in ('agent', 'admin') as is_agent,
-    list_contains(coalesce(json_extract_string(record, '$.tags[*]'), []::varchar[]), 'premium')
-        as is_premium,
+    coalesce(lower(record ->> '$.role') in ('agent', 'admin'), false) as is_agent,
+    list_contains(list_transform(coalesce(json_extract_string(record, '$.tags[*]'), []::varchar[]),
+                                 lambda t: lower(trim(t))), 'premium') as is_premium,
     {{ pii_hash("record ->> '$.email'") }} as email_hash,
     {{ pii_hash("record ->> '$.phone'") }} as phone_hash,
-    (record ->> '$.created_at')::timestamptz as created_at
+    (record ->> '$.created_at')::timestamptz as created_at,
+    {{ local_date("(record ->> '$.created_at')::timestamptz") }} as created_date
 from {{ source('zendesk', 'users') }}
 where {{ not_quarantined('zendesk', 'users') }}
+  and {{ latest_version('zendesk', 'users') }}
