@@ -1,23 +1,35 @@
--- One row per SayPro person id seen in any source: signup = earliest appearance; attributes
--- from the latest registration; premium from the Zendesk user tag.
+-- One row per SayPro person id seen in any source (Zendesk external_id, Matomo userId, Moodle
+-- idnumber, Kobo beneficiary_id). signup_date = local date of the earliest appearance in any
+-- source (Zendesk user created, first Matomo visit, first Moodle access or else the course
+-- start, first Kobo submission); attributes from the latest registration response (latest
+-- _submission_time, then highest _id); is_premium = any Zendesk user of the person tagged
+-- premium.
 with appearances as (
-    select person_id, created_at as seen_at from {{ ref('stg_zendesk__users') }}
+    select person_id, created_at as seen_at, 'zendesk' as source
+    from {{ ref('stg_zendesk__users') }}
     union all
-    select person_id, first_action_at from {{ ref('stg_matomo__visits') }}
+    select person_id, first_action_at, 'matomo' from {{ ref('stg_matomo__visits') }}
     union all
-    select person_id, coalesce(first_access_at, course_start_at)
-    from {{ ref('stg_moodle__enrolments') }}
-    left join (select course_id, start_at as course_start_at from {{ ref('stg_moodle__courses') }})
-        using (course_id)
+    select e.person_id, coalesce(e.first_access_at, c.start_at), 'moodle'
+    from {{ ref('stg_moodle__enrolments') }} as e
+    left join {{ ref('stg_moodle__courses') }} as c using (course_id)
     union all
-    select person_id, submitted_at from {{ ref('stg_kobo__registrations') }}
+    select person_id, submitted_at, 'kobo' from {{ ref('stg_kobo__registrations') }}
     union all
-    select person_id, submitted_at from {{ ref('stg_kobo__feedback_responses') }}
+    select person_id, submitted_at, 'kobo' from {{ ref('stg_kobo__feedback_responses') }}
 ),
 
 people as (
-    select person_id, min(seen_at) as first_seen_at
-    from appearances where person_id is not null group by 1
+    select
+        person_id,
+        min(seen_at) as first_seen_at,
+        bool_or(source = 'zendesk') as in_zendesk,
+        bool_or(source = 'matomo') as in_matomo,
+        bool_or(source = 'moodle') as in_moodle,
+        bool_or(source = 'kobo') as in_kobo
+    from appearances
+    where person_id is not null
+    group by 1
 ),
 
 latest_registration as (
@@ -34,10 +46,19 @@ premium as (
 
 select
     p.person_id,
+    p.first_seen_at,
     {{ local_date('p.first_seen_at') }} as signup_date,
-    r.province, r.settlement_type, r.age_band, r.gender, r.employment_status,
+    {{ local_month('p.first_seen_at') }} as signup_month,
+    r.province,
+    r.settlement_type,
+    r.age_band,
+    r.gender,
+    r.employment_status,
     r.is_single_parent,
-    coalesce(pr.is_premium, false) as is_premium
+    r.language,
+    r.submitted_at as registered_at,
+    coalesce(pr.is_premium, false) as is_premium,
+    p.in_zendesk, p.in_matomo, p.in_moodle, p.in_kobo
 from people as p
 left join latest_registration as r using (person_id)
 left join premium as pr using (person_id)

@@ -1,4 +1,8 @@
 -- One row per ticket with every measure of DESIGN.md section 6 (tickets).
+-- SLA states are evaluated at the data cut-off var('as_of') (default: the run's start time):
+-- a ticket without reply / resolution is 'breached' once older than its target at the cut-off,
+-- 'pending' before that; 'not_applicable' (first reply only) when solved/closed without a
+-- public agent reply. NULL priority uses the 'normal' targets.
 with tickets as (
     select * from {{ ref('stg_zendesk__tickets') }}
 ),
@@ -34,9 +38,11 @@ statuses as (
 taxonomy as (
     select
         t.ticket_id,
-        arg_min(x.category, x.taxonomy_rank) as category,
-        arg_min(x.issue_type, x.taxonomy_rank) as issue_type,
-        arg_min(x.fishbone_group, x.taxonomy_rank) as fishbone_group
+        -- Several mapped tags: the lowest taxonomy_rank wins, ties broken by tag name.
+        arg_min(x.category, (x.taxonomy_rank, x.tag)) as category,
+        arg_min(x.issue_type, (x.taxonomy_rank, x.tag)) as issue_type,
+        arg_min(x.fishbone_group, (x.taxonomy_rank, x.tag)) as fishbone_group,
+        arg_min(x.tag, (x.taxonomy_rank, x.tag)) as taxonomy_tag
     from (select ticket_id, unnest(tags) as tag from tickets) as t
     join {{ ref('ticket_taxonomy') }} as x on x.tag = t.tag
     group by 1
@@ -47,12 +53,14 @@ measured as (
         t.ticket_id,
         r.person_id,
         t.created_at,
+        t.created_month,
         t.status,
         t.priority,
         t.channel,
         coalesce(x.category, 'Uncategorised') as category,
         coalesce(x.issue_type, 'Uncategorised') as issue_type,
         coalesce(x.fishbone_group, 'Unknown') as fishbone_group,
+        x.taxonomy_tag,
         rp.first_reply_at,
         coalesce(s.first_solved_at, s.first_closed_at) as first_solved_at,
         coalesce(s.last_solved_at, s.last_closed_at) as last_solved_at,

@@ -1,18 +1,20 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert',
-          unique_key='month_start', on_schema_change='fail') }}
--- Page views, entries (landing page) and exits per local month and page (URL path).
+          unique_key='month_start', on_schema_change='fail',
+          pre_hook="{{ delete_period('month_start') }}") }}
+-- Page views, entries (visits landing on the page) and exits (visits leaving from it) per local
+-- month and page path. Incremental by month like fct_web_visits.
 with visits as (
-    select visit_id, visit_month, landing_page, exit_page
-    from {{ ref('fct_web_visits') }}
+    select visit_id, visit_month, page_views, landing_page, exit_page
+    from {{ ref('int_visits_sessionised') }}
     where {{ period_filter('visit_date') }}
 ),
 
 views as (
-    select v.visit_month, a.page, count(*) as pageviews
-    from {{ ref('stg_matomo__visit_actions') }} as a
-    join visits as v using (visit_id)
-    where a.action_type = 'action'
-    group by 1, 2
+    select visit_month, unnest(page_views) as page from visits
+),
+
+pages as (
+    select visit_month, page, count(*) as pageviews from views group by 1, 2
 ),
 
 entries as (
@@ -28,6 +30,6 @@ exits as (
 select
     visit_month as month_start, page, pageviews,
     coalesce(entries, 0) as entries, coalesce(exits, 0) as exits
-from views
+from pages
 left join entries using (visit_month, page)
 left join exits using (visit_month, page)

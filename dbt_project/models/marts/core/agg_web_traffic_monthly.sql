@@ -1,6 +1,8 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert',
-          unique_key='month_start', on_schema_change='fail') }}
--- Per local month and channel, plus channel 'all'; visitor counts are distinct over the month.
+          unique_key='month_start', on_schema_change='fail',
+          pre_hook="{{ delete_period('month_start') }}") }}
+-- Per local month and channel, plus channel 'all'. Visitor counts are distinct over the whole
+-- month (never a sum of days or channels). Incremental by month like fct_web_visits.
 with visits as (
     select * from {{ ref('fct_web_visits') }}
     where {{ period_filter('visit_date') }}
@@ -8,17 +10,19 @@ with visits as (
 
 select
     visit_month as month_start,
-    coalesce(channel, 'all') as channel,
+    case when grouping(channel) = 1 then 'all' else coalesce(channel, 'unknown') end as channel,
     count(distinct visit_id) as visits,
     count(distinct visitor_id) as unique_visitors,
     count(distinct visitor_id) filter (where is_returning) as returning_visitors,
     sum(pageviews)::bigint as pageviews,
     sum(pageviews) / count(distinct visit_id) as pages_per_visit,
+    count(*) filter (where is_bounce) as bounces,
     avg(is_bounce::int) as bounce_rate,
     avg(duration_seconds) as avg_time_on_site_seconds,
     sum(ad_views)::bigint as ad_views,
     sum(ad_clicks)::bigint as ad_clicks,
     sum(ad_clicks) / nullif(sum(ad_views), 0) as ad_ctr,
+    count(*) filter (where is_converted) as converted_visits,
     avg(is_converted::int) as conversion_rate
 from visits
 group by grouping sets ((visit_month, channel), (visit_month))

@@ -1,4 +1,7 @@
--- Monthly support headline figures (SCMR-5), by local month of ticket creation.
+-- Monthly support headline figures (SCMR-5). Ticket measures by local month of ticket creation
+-- (the ticket anchor); tickets_solved by local month of the solve (distinct tickets changed to
+-- solved in the month); backlog_end_of_month = backlog at the end of the month's last day (or
+-- of the as_of day for the current month).
 with tickets as (
     select * from {{ ref('fct_tickets') }}
 ),
@@ -37,7 +40,10 @@ monthly as (
             as reopen_rate,
         count(*) filter (where csat_rating = 'good')
             / nullif(count(*) filter (where csat_rating in ('good', 'bad')), 0) as csat,
-        count(*) filter (where csat_rating in ('good', 'bad')) as csat_responses
+        count(*) filter (where csat_rating in ('good', 'bad')) as csat_responses,
+        count(first_reply_minutes) as tickets_replied,
+        count(*) filter (where reopen_count > 0) as tickets_reopened,
+        count(*) filter (where is_one_touch) as tickets_one_touch
     from tickets
     group by 1
 )
@@ -46,7 +52,8 @@ select
     m.month_start, m.tickets_created, coalesce(s.tickets_solved, 0) as tickets_solved,
     m.median_first_reply_minutes, m.p90_first_reply_minutes, m.median_full_resolution_minutes,
     m.p90_full_resolution_minutes, m.frt_sla_compliance, m.resolution_sla_compliance,
-    m.reopen_rate, m.csat, m.csat_responses, b.backlog_end_of_month
+    m.reopen_rate, m.csat, m.csat_responses, m.tickets_replied, m.tickets_reopened,
+    m.tickets_one_touch, b.backlog_end_of_month
 from monthly as m
 left join solved as s using (month_start)
 left join backlog as b using (month_start)
