@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
+import shlex
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -60,7 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
                              "Zendesk, Matomo, Moodle and KoboToolbox APIs")
     sandbox.add_argument("--data", type=Path, default=None, metavar="DIR",
                          help="sample data folder (generated if missing)")
-    sandbox.add_argument("--port-base", type=int, default=8801)
+    sandbox.add_argument("--port-base", type=int, default=8801,
+                         help="Zendesk listens here, Matomo +1, Moodle +2, Kobo +3")
+    sandbox.add_argument("--scale", type=float, default=1.0,
+                         help="volume when the data has to be generated")
+    sandbox.add_argument("--seed", type=int, default=7)
+    sandbox.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
+                         help="emulated network latency added to every response")
 
     sub.add_parser("ui", help="start the Dagster UI and daemon (schedules) on this instance")
     sub.add_parser("rebuild-raw", help="rebuild every raw table from the landing files")
@@ -71,6 +81,41 @@ def _settings() -> Settings:
     settings = Settings.from_env()
     os.environ["SAYPRO_DATA_DIR"] = str(settings.data_dir)
     return settings
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from sandbox.generator import generate
+
+    started = time.perf_counter()
+    manifest = generate(args.out, scale=args.scale, seed=args.seed)
+    elapsed = time.perf_counter() - started
+    total = sum(manifest["counts"].values())
+    print(f"Wrote {total:,} records to {args.out} in {elapsed:.1f} s "
+          f"({total / elapsed:,.0f} records/s); planted stories in {args.out / 'stories.json'}.")
+    for name, count in sorted(manifest["counts"].items()):
+        print(f"  {name:<28} {count:>12,}")
+    print(f"Load it without the APIs: SAYPRO_DROP_DIR={args.out} saypro run --month YYYY-MM")
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from sandbox.generator import generate
+    from sandbox.server import start_sandbox
+
+    data = args.data or _settings().data_dir / "sample"
+    if not (data / "manifest.json").exists():
+        print(f"Generating sample organisation data in {data} ...", flush=True)
+        generate(data, scale=args.scale, seed=args.seed)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with start_sandbox(data, port_base=args.port_base, latency=args.latency) as sandbox:
+        print(f"Vendor emulators serving {data}. Point the pipeline at them with:", flush=True)
+        for name, value in sandbox.env().items():
+            print(f"export {name}={shlex.quote(value)}")
+        print("Faults: POST /__sandbox/faults on any of them. Ctrl-C stops.", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -182,20 +227,8 @@ def cmd_rebuild_raw(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "sample":
-        from sandbox.cli import sample_main
-
-        return sample_main(["--out", str(args.out), "--scale", str(args.scale),
-                            "--seed", str(args.seed)]) or 0
-    if args.command == "sandbox":
-        from sandbox.cli import sandbox_main
-
-        forwarded = ["--port-base", str(args.port_base)]
-        if args.data:
-            forwarded += ["--data", str(args.data)]
-        return sandbox_main(forwarded) or 0
     handlers = {"demo": cmd_demo, "run": cmd_run, "report": cmd_report, "ui": cmd_ui,
-                "rebuild-raw": cmd_rebuild_raw}
+                "rebuild-raw": cmd_rebuild_raw, "sample": cmd_sample, "sandbox": cmd_sandbox}
     try:
         return handlers[args.command](args)
     except RuntimeError as exc:

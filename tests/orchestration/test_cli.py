@@ -1,9 +1,14 @@
 """The saypro command line: documented subcommands and argument validation."""
 
+import json
+import signal
+import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import requests
 
 from orchestration.cli import build_parser
 
@@ -32,3 +37,51 @@ def test_invalid_arguments_are_rejected(argv: list[str]) -> None:
 def test_quarter_is_normalised() -> None:
     args = build_parser().parse_args(["report", "--quarter", "2025-q3"])
     assert args.quarter == "2025-Q3"
+
+
+def _saypro(*argv: str, **kwargs: object) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "orchestration.cli", *argv],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            **kwargs)
+
+
+def test_sample_writes_vendor_files_in_the_drop_folder_layout(tmp_path: Path) -> None:
+    out = tmp_path / "sample"
+    process = _saypro("sample", "--out", str(out), "--scale", "0.05", "--seed", "3")
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 3 and manifest["scale"] == 0.05
+    for name, count in manifest["counts"].items():
+        lines = sum(len(p.read_bytes().splitlines()) for p in (out / name).glob("*.jsonl"))
+        assert lines == count, name
+        assert f"{count:,}" in stdout
+    assert json.loads((out / "stories.json").read_text())
+
+
+def test_sandbox_serves_until_terminated(sandbox_data: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = _saypro("sandbox", "--data", str(sandbox_data), "--port-base", str(port))
+    try:
+        exports = {}
+        for line in process.stdout:
+            if line.startswith("export "):
+                name, _, value = line.removeprefix("export ").strip().partition("=")
+                exports[name] = value
+            if line.startswith("Faults:"):
+                break
+        assert exports["ZENDESK_BASE_URL"] == f"http://127.0.0.1:{port}"
+        assert exports["KOBO_BASE_URL"] == f"http://127.0.0.1:{port + 3}"
+        response = requests.get(f"{exports['ZENDESK_BASE_URL']}/api/v2/help_center/articles.json",
+                                auth=(f"{exports['ZENDESK_EMAIL']}/token",
+                                      exports["ZENDESK_API_TOKEN"]), timeout=10)
+        assert response.status_code == 200 and response.json()["articles"]
+        denied = requests.get(f"{exports['ZENDESK_BASE_URL']}/api/v2/help_center/articles.json",
+                              auth=("someone/token", "wrong"), timeout=10)
+        assert denied.status_code == 401
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
