@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
+from urllib.parse import urlsplit
 
 import pandas as pd
 import pytest
@@ -206,6 +207,36 @@ def test_monthly_visits_recomputed_with_pandas(core_build: CoreBuild) -> None:
     pd.testing.assert_frame_equal(mart.sort_index().astype("int64"),
                                   expected.sort_index().astype("int64"),
                                   check_names=False, check_index_type=False)
+
+
+def _path(url: str) -> str:
+    path = urlsplit(url).path.rstrip("/")
+    return path or "/"
+
+
+def test_visit_measures_recomputed_from_vendor_json(core_build: CoreBuild) -> None:
+    """Page views, landing/exit pages, ad and listing events and conversion per visit, counted
+    in plain Python from the generated vendor records."""
+    expected = {}
+    for visit in core_build.jsonl("matomo", "visits"):
+        actions = visit.get("actionDetails") or []
+        pages = [_path(a["url"]) for a in actions if a.get("type") == "action"]
+        events = Counter((a.get("eventCategory", "").lower(), a.get("eventAction", "").lower())
+                         for a in actions if a.get("type") == "event")
+        expected[int(visit["idVisit"])] = (
+            len(pages), pages[0] if pages else None, pages[-1] if pages else None,
+            events["classified_ad", "view"], events["classified_ad", "contact_seller"],
+            events["listing", "ad_post_completed"],
+            events["classified_ad", "contact_seller"] + events["listing", "ad_post_completed"] > 0)
+    mart = core_build.query(
+        "select visit_id, pageviews, landing_page, exit_page, ad_views, seller_contacts, "
+        "ads_posted, is_converted from marts.fct_web_visits")
+    actual = {int(r.visit_id): (int(r.pageviews), r.landing_page if isinstance(r.landing_page, str)
+                                else None, r.exit_page if isinstance(r.exit_page, str) else None,
+                                int(r.ad_views), int(r.seller_contacts), int(r.ads_posted),
+                                bool(r.is_converted))
+              for r in mart.itertuples()}
+    assert actual == expected
 
 
 def test_enrolments_are_students_only(core_build: CoreBuild) -> None:
