@@ -23,7 +23,7 @@ with visits as (
         list_transform(list_filter(action_details, lambda a: a.action_type = 'action'),
                        lambda a: a.page) as page_views
     from {{ ref('stg_matomo__visits') }}
-    where {{ period_filter('visit_date') }}
+    where {{ period_filter_at('first_action_at') }}
 ),
 
 measured as (
