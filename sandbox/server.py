@@ -4,8 +4,8 @@ Each vendor is a werkzeug WSGI app on its own port, speaking the documented endp
 their pagination, cursors, incremental filters, authentication and error bodies, plus
 switchable faults (`FaultPlan`) that count down so a retried request succeeds. Faults are set
 from Python (`handle.faults("zendesk").set(...)`) or over HTTP (`POST /__sandbox/faults`).
-Matomo visits are read one day file at a time; the other entities are small enough to index
-in memory at demo scales.
+Matomo visits are read one day file at a time; the other entities are served from an on-disk
+DuckDB index of the sample (`sandbox.index`), so memory stays bounded at any scale.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from urllib.parse import urlencode
 import orjson
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
+
+from sandbox.index import SampleIndex, json_array
 
 CREDENTIALS = {
     "zendesk_email": "demo@saypro.online", "zendesk_token": "zd-demo-token",
@@ -68,16 +70,21 @@ class FaultPlan:
             self.delay = 0.0
 
 
-def _read_jsonl(folder: Path) -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = []
-    for path in sorted(folder.glob("*.jsonl")):
-        records.extend(orjson.loads(line) for line in path.read_bytes().splitlines() if line)
-    return records
-
-
 def _json(doc: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(orjson.dumps(doc), status=status, headers=headers,
                     content_type="application/json")
+
+
+def _body(body: bytes, status: int = 200) -> Response:
+    return Response(body, status=status, content_type="application/json")
+
+
+def _splice(meta: dict[str, Any], **lists: list[bytes]) -> bytes:
+    """A JSON object of record lists (each record already serialised) and other members."""
+    records = b",".join(orjson.dumps(key) + b":" + json_array(docs)
+                        for key, docs in lists.items())
+    rest = orjson.dumps(meta)[1:]  # without its opening brace
+    return b"{" + records + (b"," + rest if rest != b"}" else rest)
 
 
 class VendorApp:
@@ -161,15 +168,9 @@ class ZendeskApp(VendorApp):
     name = "zendesk"
     page_size = 1000
 
-    def __init__(self, data: Path, latency: float = 0.0) -> None:
+    def __init__(self, data: Path, index: SampleIndex, latency: float = 0.0) -> None:
         super().__init__(data, latency)
-        root = data / "zendesk"
-        self.tickets = sorted(_read_jsonl(root / "tickets"),
-                              key=lambda t: (t["updated_at"], t["id"]))
-        self.users = sorted(_read_jsonl(root / "users"), key=lambda u: (u["updated_at"], u["id"]))
-        self.events = sorted(_read_jsonl(root / "ticket_events"),
-                             key=lambda e: (e["timestamp"], e["id"]))
-        self.articles = sorted(_read_jsonl(root / "articles"), key=lambda a: a["id"])
+        self.index = index
 
     def auth_error(self) -> Response:
         return _json({"error": "Couldn't authenticate you"}, 401)
@@ -188,56 +189,77 @@ class ZendeskApp(VendorApp):
         path, args = request.path, request.args
         horizon = int(time.time()) - 60  # incremental exports exclude the last minute
         if path == "/api/v2/incremental/tickets/cursor.json":
-            return self._cursor_page(request, self.tickets, "tickets", horizon)
+            return self._cursor_page(request, "zendesk_tickets", "tickets", horizon)
         if path == "/api/v2/incremental/users/cursor.json":
-            return self._cursor_page(request, self.users, "users", horizon)
+            return self._cursor_page(request, "zendesk_users", "users", horizon)
         if path == "/api/v2/incremental/ticket_events.json":
-            start = int(args.get("start_time", 0))
-            stamps = [e["timestamp"] for e in self.events]
-            from bisect import bisect_left
-            i = bisect_left(stamps, start)
-            page = [e for e in self.events[i:i + self.page_size] if e["timestamp"] < horizon]
-            end_of_stream = i + self.page_size >= len(self.events)
-            end_time = page[-1]["timestamp"] if page else start
-            # like Zendesk, the next page starts at the last event's second: repeats happen
-            return _json({"ticket_events": page, "count": len(page), "end_time": end_time,
-                          "end_of_stream": end_of_stream,
-                          "next_page": None if end_of_stream else
-                          f"{request.host_url}api/v2/incremental/ticket_events.json?"
-                          + urlencode({"start_time": end_time, "include": "comment_events"})})
+            return self._time_page(request, horizon)
         if path == "/api/v2/help_center/articles.json":
             page, per = int(args.get("page", 1)), min(int(args.get("per_page", 100)), 100)
-            items = self.articles[(page - 1) * per: page * per]
-            pages = max(1, -(-len(self.articles) // per))
-            return _json({"articles": items, "page": page, "page_count": pages,
-                          "count": len(self.articles),
-                          "next_page": f"{request.host_url}api/v2/help_center/articles.json?"
-                          f"page={page + 1}&per_page={per}" if page < pages else None})
+            total = self.index.count("zendesk_articles")
+            items = self.index.docs("SELECT doc FROM zendesk_articles ORDER BY id "
+                                    "LIMIT ? OFFSET ?", [per, (page - 1) * per])
+            pages = max(1, -(-total // per))
+            return _body(_splice({"page": page, "page_count": pages, "count": total,
+                                  "next_page": f"{request.host_url}api/v2/help_center/"
+                                  f"articles.json?page={page + 1}&per_page={per}"
+                                  if page < pages else None}, articles=items))
         return _json({"error": "InvalidEndpoint"}, 404)
 
-    def _cursor_page(self, request: Request, items: list[dict], key: str,
-                     horizon: int) -> Response:
+    def _time_page(self, request: Request, horizon: int) -> Response:
+        """Time-based export: the next page starts at the last event's second, so, as on
+        Zendesk, the events of that second come again."""
+        start = int(request.args.get("start_time", 0))
+        rows = self.index.rows("SELECT ts, doc FROM zendesk_ticket_events WHERE ts >= ? "
+                               "AND ts < ? ORDER BY ts, id LIMIT ?",
+                               [start, horizon, self.page_size + 1])
+        end_of_stream = len(rows) <= self.page_size
+        page = rows[: self.page_size]
+        end_time = page[-1][0] if page else start
+        return _body(_splice({
+            "count": len(page), "end_time": end_time, "end_of_stream": end_of_stream,
+            "next_page": None if end_of_stream else
+            f"{request.host_url}api/v2/incremental/ticket_events.json?"
+            + urlencode({"start_time": end_time, "include": "comment_events"})},
+            ticket_events=[doc.encode() for _, doc in page]))
+
+    def _cursor_page(self, request: Request, table: str, key: str, horizon: int) -> Response:
+        """Cursor-based export over (updated_at, id); the cursor is opaque to the client."""
         args = request.args
         if "cursor" in args:
-            offset = int(base64.urlsafe_b64decode(args["cursor"]).decode())
+            after_stamp, _, after_id = base64.urlsafe_b64decode(args["cursor"]).decode() \
+                .partition("|")
+            where, params = "(updated_at > ? OR (updated_at = ? AND id > ?))", \
+                [after_stamp, after_stamp, int(after_id)]
         else:
             start = datetime.fromtimestamp(int(args.get("start_time", 0)), UTC)
-            stamp = start.strftime("%Y-%m-%dT%H:%M:%SZ")
-            offset = next((i for i, t in enumerate(items) if t["updated_at"] >= stamp),
-                          len(items))
+            where, params = "updated_at >= ?", [start.strftime("%Y-%m-%dT%H:%M:%SZ")]
         per = min(int(args.get("per_page", self.page_size)), 1000)
         horizon_stamp = datetime.fromtimestamp(horizon, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        page = [t for t in items[offset:offset + per] if t["updated_at"] < horizon_stamp]
-        after = offset + len(page)
-        cursor = base64.urlsafe_b64encode(str(after).encode()).decode()
-        end = after >= len(items)
-        return _json({key: page, "after_cursor": cursor,
-                      "before_cursor": base64.urlsafe_b64encode(str(offset).encode()).decode(),
-                      "after_url": f"{request.base_url}?cursor={cursor}", "end_of_stream": end})
+        rows = self.index.rows(f"SELECT updated_at, id, doc FROM {table} WHERE {where} "
+                               "AND updated_at < ? ORDER BY updated_at, id LIMIT ?",
+                               [*params, horizon_stamp, per + 1])
+        page = rows[:per]
+
+        def cursor(row: tuple) -> str:
+            return base64.urlsafe_b64encode(f"{row[0]}|{row[1]}".encode()).decode()
+
+        after = cursor(page[-1]) if page else args.get("cursor") or cursor(
+            (params[0], 0))
+        return _body(_splice({"after_cursor": after,
+                              "before_cursor": cursor(page[0]) if page else None,
+                              "after_url": f"{request.base_url}?cursor={after}",
+                              "end_of_stream": len(rows) <= per},
+                             **{key: [doc.encode() for *_, doc in page]}))
 
 
 class MatomoApp(VendorApp):
     name = "matomo"
+
+    def __init__(self, data: Path, latency: float = 0.0) -> None:
+        super().__init__(data, latency)
+        self._day_lock = threading.Lock()
+        self._day_cache: tuple[str | None, list[bytes]] = (None, [])
 
     def auth_error(self) -> Response:
         return _json({"result": "error", "message": "You can't access this resource as it "
@@ -255,35 +277,28 @@ class MatomoApp(VendorApp):
             return _json({"idsite": "1", "name": "SayPro", "timezone": "Africa/Johannesburg"})
         if method != "Live.getLastVisitsDetails":
             return _json({"result": "error", "message": f"The method '{method}' does not exist."})
-        day_file = self.data / "matomo" / "visits" / f"{form.get('date')}.jsonl"
-        visits = _read_jsonl_file(day_file)
         offset, limit = int(form.get("filter_offset", 0)), int(form.get("filter_limit", 100))
-        return _json(visits[offset: offset + limit])
+        lines = self._day_lines(str(form.get("date")))
+        return _body(json_array(lines[offset: offset + limit]))
 
-
-def _read_jsonl_file(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line]
+    def _day_lines(self, day: str) -> list[bytes]:
+        """The day's visits as JSON lines, unparsed; the last day read is kept for its next
+        pages, so memory holds one day whatever the scale."""
+        with self._day_lock:
+            if self._day_cache[0] != day:
+                path = self.data / "matomo" / "visits" / f"{day}.jsonl"
+                lines = [ln for ln in path.read_bytes().splitlines() if ln] \
+                    if path.exists() else []
+                self._day_cache = (day, lines)
+            return self._day_cache[1]
 
 
 class MoodleApp(VendorApp):
     name = "moodle"
 
-    def __init__(self, data: Path, latency: float = 0.0) -> None:
+    def __init__(self, data: Path, index: SampleIndex, latency: float = 0.0) -> None:
         super().__init__(data, latency)
-        root = data / "moodle"
-        self.categories = _read_jsonl(root / "categories")
-        self.courses = _read_jsonl(root / "courses")
-        self.enrolments: dict[int, list[dict]] = {}
-        for user in _read_jsonl(root / "enrolments"):
-            course = user.pop("courseid")
-            self.enrolments.setdefault(course, []).append(user)
-        self.completions = {(c.pop("courseid"), c.pop("userid")): c
-                            for c in _read_jsonl(root / "completions")}
-        self.grades: dict[int, list[dict]] = {}
-        for grade in _read_jsonl(root / "grades"):
-            self.grades.setdefault(grade["courseid"], []).append(grade)
+        self.index = index
 
     def auth_error(self) -> Response:
         return _json({"exception": "moodle_exception", "errorcode": "invalidtoken",
@@ -304,9 +319,11 @@ class MoodleApp(VendorApp):
         if function == "core_webservice_get_site_info":
             return _json({"sitename": "SayPro Learning", "release": "4.4"})
         if function == "core_course_get_categories":
-            return _json(self.categories)
+            return _body(json_array(self.index.docs(
+                "SELECT doc FROM moodle_categories ORDER BY ordinal")))
         if function == "core_course_get_courses":
-            return _json(self.courses)
+            return _body(json_array(self.index.docs(
+                "SELECT doc FROM moodle_courses ORDER BY ordinal")))
         if function in ("core_enrol_get_enrolled_users", "gradereport_user_get_grade_items",
                         "core_completion_get_course_completion_status"):
             course = param("courseid")
@@ -315,14 +332,19 @@ class MoodleApp(VendorApp):
                               "errorcode": "invalidparameter",
                               "message": "Invalid parameter value detected"})
             if function == "core_enrol_get_enrolled_users":
-                return _json(self.enrolments.get(course, []))
+                return _body(json_array(self.index.docs(
+                    "SELECT doc FROM moodle_enrolments WHERE courseid = ? ORDER BY ordinal",
+                    [course])))
             if function == "gradereport_user_get_grade_items":
-                return _json({"usergrades": self.grades.get(course, []), "warnings": []})
-            found = self.completions.get((course, param("userid")))
-            if found is None:
+                grades = self.index.docs("SELECT doc FROM moodle_grades WHERE courseid = ? "
+                                         "ORDER BY ordinal", [course])
+                return _body(_splice({"warnings": []}, usergrades=grades))
+            found = self.index.docs("SELECT doc FROM moodle_completions WHERE courseid = ? "
+                                    "AND userid = ?", [course, param("userid")])
+            if not found:
                 return _json({"exception": "moodle_exception", "errorcode": "nocriteriaset",
                               "message": "No completion criteria set for this course"})
-            return _json(found)
+            return _body(found[0])
         return _json({"exception": "dml_missing_record_exception",
                       "errorcode": "invalidrecord",
                       "message": f"Can't find data record in database table external_functions."
@@ -332,14 +354,11 @@ class MoodleApp(VendorApp):
 class KoboApp(VendorApp):
     name = "kobo"
 
-    def __init__(self, data: Path, latency: float = 0.0) -> None:
+    def __init__(self, data: Path, index: SampleIndex, latency: float = 0.0) -> None:
         super().__init__(data, latency)
-        self.forms = {
-            CREDENTIALS["kobo_registration_uid"]: ("registration", sorted(
-                _read_jsonl(data / "kobo" / "registration"), key=lambda r: r["_id"])),
-            CREDENTIALS["kobo_feedback_uid"]: ("feedback", sorted(
-                _read_jsonl(data / "kobo" / "feedback"), key=lambda r: r["_id"])),
-        }
+        self.index = index
+        self.forms = {CREDENTIALS["kobo_registration_uid"]: "registration",
+                      CREDENTIALS["kobo_feedback_uid"]: "feedback"}
 
     def auth_error(self) -> Response:
         return _json({"detail": "Invalid token."}, 401)
@@ -350,24 +369,26 @@ class KoboApp(VendorApp):
         parts = [p for p in request.path.split("/") if p]
         if len(parts) < 4 or parts[:3] != ["api", "v2", "assets"] or parts[3] not in self.forms:
             return _json({"detail": "Not found."}, 404)
-        form, records = self.forms[parts[3]]
+        form = self.forms[parts[3]]
         if len(parts) == 4:
             definition = self.data / "kobo" / "forms" / f"{form}.json"
             return _json(orjson.loads(definition.read_bytes()))
         query = json.loads(request.args.get("query") or "{}")
-        after = (query.get("_submission_time") or {}).get("$gt")
-        if after:
-            records = [r for r in records if r["_submission_time"] > after]
+        after = (query.get("_submission_time") or {}).get("$gt") or ""
         start = int(request.args.get("start", 0))
         limit = min(int(request.args.get("limit", 100)), 30000)
-        page = records[start:start + limit]
-        more = start + limit < len(records)
+        table = f"kobo_{form}"
+        total = self.index.rows(f"SELECT count(*) FROM {table} WHERE submitted > ?",
+                                [after])[0][0]
+        page = self.index.docs(f"SELECT doc FROM {table} WHERE submitted > ? ORDER BY id "
+                               "LIMIT ? OFFSET ?", [after, limit, start])
+        more = start + limit < total
         next_url = f"{request.base_url}?" + urlencode(
             {**request.args, "start": start + limit}) if more else None
         previous = f"{request.base_url}?" + urlencode(
             {**request.args, "start": max(0, start - limit)}) if start else None
-        return _json({"count": len(records), "next": next_url, "previous": previous,
-                      "results": page})
+        return _body(_splice({"count": total, "next": next_url, "previous": previous},
+                             results=page))
 
 
 class SandboxHandle:
@@ -375,8 +396,11 @@ class SandboxHandle:
 
     def __init__(self, data: Path, host: str = "127.0.0.1", port_base: int = 0,
                  latency: float = 0.0) -> None:
-        self.apps = {"zendesk": ZendeskApp(data, latency), "matomo": MatomoApp(data, latency),
-                     "moodle": MoodleApp(data, latency), "kobo": KoboApp(data, latency)}
+        self.index = SampleIndex(data)
+        self.apps = {"zendesk": ZendeskApp(data, self.index, latency),
+                     "matomo": MatomoApp(data, latency),
+                     "moodle": MoodleApp(data, self.index, latency),
+                     "kobo": KoboApp(data, self.index, latency)}
         self.servers: dict[str, BaseWSGIServer] = {}
         for i, (name, app) in enumerate(self.apps.items()):
             port = port_base + i if port_base else 0
@@ -408,6 +432,7 @@ class SandboxHandle:
         for server in self.servers.values():
             server.shutdown()
             server.server_close()
+        self.index.close()
 
     def __enter__(self) -> SandboxHandle:
         return self
