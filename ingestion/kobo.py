@@ -1,5 +1,6 @@
-"""KoboToolbox API v2: submissions of the registration and feedback forms, incremental on
-`_submission_time` (UTC)."""
+"""KoboToolbox API v2: the registration and feedback forms' definitions (questions, groups and
+choice lists, so answers can be checked against and labelled by the deployed form) and their
+submissions, incremental on `_submission_time` (UTC)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import logging
 from datetime import datetime
 
-from ingestion.http import HttpClient
+from ingestion.http import HttpClient, SourceError
 from ingestion.landing import CursorStore, LandingStore
 from ingestion.pull import EntityLoad, EntityPull
 from ingestion.settings import Settings, SourceCredentials
@@ -22,7 +23,7 @@ def pull(credentials: SourceCredentials, settings: Settings, log: logging.Logger
                         "KOBO_TOKEN and the asset uids", log=log)
     client.session.headers["Authorization"] = f"Token {credentials.get('KOBO_TOKEN')}"
     store, cursors = LandingStore(settings.data_dir), CursorStore(settings.data_dir)
-    out: dict[str, EntityPull] = {}
+    out = {"forms": _pull_definitions(client, credentials, store, cursors)}
     for entity, uid_variable in FORMS.items():
         load = EntityLoad(store, cursors, "kobo", entity)
         since = (load.pull.cursor_before or {}).get("submission_time",
@@ -44,3 +45,20 @@ def pull(credentials: SourceCredentials, settings: Settings, log: logging.Logger
         load.advance({"submission_time": latest})
         out[entity] = load.finish(client.retries)
     return out
+
+
+def _pull_definitions(client: HttpClient, credentials: SourceCredentials, store: LandingStore,
+                      cursors: CursorStore) -> EntityPull:
+    """Each form's asset, pulled whole on every run (one small call): a redeployed form's new
+    version replaces the old one in raw, keyed on the asset uid."""
+    load = EntityLoad(store, cursors, "kobo", "forms")
+    for uid_variable in FORMS.values():
+        path = f"/api/v2/assets/{credentials.get(uid_variable)}/"
+        params = {"format": "json"}
+        doc, body = client.request_json("GET", path, params=params, writer=load.writer,
+                                        records_path="$", public_params=params)
+        if not isinstance(doc, dict) or "content" not in doc:
+            raise SourceError(f"kobo: {path} did not return a form definition (no 'content'). "
+                              f"Check {uid_variable} is the uid of a deployed survey asset.")
+        load.land(body, endpoint=path, params=params, records_path="$", count=1)
+    return load.finish(client.retries)

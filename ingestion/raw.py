@@ -28,6 +28,7 @@ ENTITIES: dict[tuple[str, str], str] = {
     ("moodle", "grades"): "(record->>'$.courseid') || '-' || (record->>'$.userid')",
     ("kobo", "registration"): "record->>'$._id'",
     ("kobo", "feedback"): "record->>'$._id'",
+    ("kobo", "forms"): "record->>'$.uid'",
 }
 """Raw entities and the SQL expression of their natural key over the JSON `record`."""
 

@@ -819,13 +819,81 @@ def _kobo(w: JsonlWriter, rng: np.random.Generator, people: People, scale: float
             del record["group_fb/nps"]  # question skipped
         feedback.append(record)
     w.write("kobo", "feedback", "feedback", feedback)
-    for form, questions in (
-        ("registration", texts.REGISTRATION_QUESTIONS),
-        ("feedback", texts.FEEDBACK_QUESTIONS),
-    ):
-        folder = w.out / "kobo" / "forms"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{form}.json").write_bytes(orjson.dumps(texts.form_definition(form, questions)))
+    folder = w.out / "kobo" / "forms"
+    folder.mkdir(parents=True, exist_ok=True)
+    for form, definition in _form_definitions().items():
+        (folder / f"{form}.json").write_bytes(orjson.dumps(definition))
+
+
+# Form layouts: (group or None, question, Kobo type, choice list name or None)
+_FORMS: dict[str, tuple[str, str, list[tuple[str | None, str, str, str | None]]]] = {
+    "registration": ("aRegSayPro2025", "SayPro beneficiary registration", [
+        ("group_demo", "beneficiary_id", "text", None),
+        ("group_demo", "province", "select_one", "provinces"),
+        ("group_demo", "settlement_type", "select_one", "settlements"),
+        ("group_demo", "age_band", "select_one", "age_bands"),
+        ("group_demo", "gender", "select_one", "genders"),
+        ("group_demo", "single_parent", "select_one", "yes_no"),
+        ("group_demo", "language", "select_one", "languages"),
+        ("group_work", "employment_status", "select_one", "employment"),
+        ("group_contact", "phone", "text", None),
+    ]),
+    "feedback": ("aFbSayPro2025", "SayPro programme feedback", [
+        (None, "beneficiary_id", "text", None),
+        ("group_fb", "programme", "select_one", "programmes"),
+        ("group_fb", "nps", "select_one", "scale_0_10"),
+        ("group_fb", "csat", "select_one", "scale_1_5"),
+        ("group_fb", "employment_status", "select_one", "employment"),
+        ("group_fb", "comment", "text", None),
+    ]),
+}
+_CHOICE_LISTS = {
+    "provinces": list(PROVINCES), "settlements": list(SETTLEMENTS), "age_bands": list(AGE_BANDS),
+    "genders": list(GENDERS), "yes_no": ["yes", "no"], "languages": LANGUAGES,
+    "employment": list(EMPLOYMENT), "programmes": ["course", "events", "classifieds", "community"],
+    "scale_0_10": [str(i) for i in range(11)], "scale_1_5": [str(i) for i in range(1, 6)],
+}
+
+
+def _form_definitions() -> dict[str, dict[str, Any]]:
+    """KoboToolbox assets as `GET /api/v2/assets/{uid}/` returns them: questions in groups,
+    select_one questions naming their choice list, choices with code (`name`) and label."""
+    out = {}
+    for form, (uid, title, questions) in _FORMS.items():
+        survey: list[dict[str, Any]] = []
+        group = None
+        for question_group, name, kind, list_name in questions:
+            if question_group != group:
+                if group:
+                    survey.append({"type": "end_group", "$kuid": f"e{group}"})
+                if question_group:
+                    survey.append({"type": "begin_group", "name": question_group,
+                                   "$kuid": f"b{question_group}", "$autoname": question_group,
+                                   "label": [question_group.removeprefix("group_").title()]})
+                group = question_group
+            row = {"type": kind, "name": name, "$kuid": f"q{name}", "$autoname": name,
+                   "$xpath": f"{group}/{name}" if group else name,
+                   "label": [name.replace("_", " ").capitalize()], "required": kind != "text"}
+            if list_name:
+                row["select_from_list_name"] = list_name
+            survey.append(row)
+        if group:
+            survey.append({"type": "end_group", "$kuid": f"e{group}"})
+        lists = dict.fromkeys(q[3] for q in questions if q[3])
+        choices = [{"list_name": list_name, "name": code, "$kuid": f"c{list_name}{code}",
+                    "$autovalue": code, "label": [texts.choice_label(code)]}
+                   for list_name in lists for code in _CHOICE_LISTS[list_name]]
+        out[form] = {
+            "uid": uid, "name": title, "asset_type": "survey", "owner__username": "saypro_me",
+            "version_id": f"v{form[:3]}2025", "deployed_version_id": f"v{form[:3]}2025",
+            "has_deployment": True, "deployment__active": True,
+            "date_created": f"{YEAR - 1}-11-01T08:00:00Z",
+            "date_modified": f"{YEAR}-01-10T08:00:00Z",
+            "content": {"schema": "1", "survey": survey, "choices": choices,
+                        "settings": {"default_language": "English (en)"},
+                        "translations": [None]},
+        }
+    return out
 
 
 def _outcome(rng: np.random.Generator, registered: str) -> str:

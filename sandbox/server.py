@@ -135,8 +135,9 @@ class VendorApp:
         if request.path in self.last_page and plan.take("repeat_page"):
             body = self.last_page[request.path]  # the previous page of this endpoint again
         self.last_page[request.path] = response.get_data()
-        if plan.take("schema_drift"):
-            body = self._drift(body, plan.drift)
+        if plan.counts.get("schema_drift") and (drifted := self._drift(body, plan.drift)) \
+                and plan.take("schema_drift"):  # only responses that carry records drift
+            body = drifted
         if plan.take("truncated_json"):
             body = body[: len(body) // 2]
         elif plan.take("malformed_json"):
@@ -145,19 +146,22 @@ class VendorApp:
         return response
 
     @staticmethod
-    def _drift(body: bytes, kind: str) -> bytes:
+    def _drift(body: bytes, kind: str) -> bytes | None:
+        """The body with its first record drifted; None when it carries no records."""
         doc = orjson.loads(body)
         items = doc if isinstance(doc, list) else next(
             (v for v in doc.values() if isinstance(v, list)), [])
-        for item in items[:1]:
-            if kind == "new_field":
-                item["added_by_vendor_upgrade"] = {"nested": True}
-            elif kind == "missing_field":
-                item.pop(next(k for k in item if k not in ("id", "idVisit", "_id")), None)
-            elif kind == "changed_type":
-                for key in ("id", "idVisit", "_id"):
-                    if key in item:
-                        item[key] = str(item[key])
+        if not items or not isinstance(items[0], dict):
+            return None
+        item = items[0]
+        if kind == "new_field":
+            item["added_by_vendor_upgrade"] = {"nested": True}
+        elif kind == "missing_field":
+            item.pop(next(k for k in item if k not in ("id", "idVisit", "_id")), None)
+        elif kind == "changed_type":
+            for key in ("id", "idVisit", "_id"):
+                if key in item:
+                    item[key] = str(item[key])
         return orjson.dumps(doc)
 
     def auth_error(self) -> Response:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 PROBLEMS = {
@@ -50,12 +48,6 @@ COURSES = ["Digital Skills Basics", "Entrepreneurship Foundations", "Bookkeeping
            "Business", "Job Readiness", "Online Selling", "Customer Service", "Financial "
            "Literacy", "Coding for Beginners"]
 EVENTS = ["Career Day", "Funding Info Session", "Community Workshop"]
-REGISTRATION_QUESTIONS = ["beneficiary_id", "province", "settlement_type", "age_band", "gender",
-                          "employment_status", "single_parent", "language", "phone"]
-FEEDBACK_QUESTIONS = ["beneficiary_id", "programme", "nps", "csat", "employment_status",
-                      "comment"]
-
-
 def _pick(rng: np.random.Generator, options: list[str]) -> str:
     return options[int(rng.integers(0, len(options)))]
 
@@ -100,9 +92,14 @@ def feedback_comment(rng: np.random.Generator, nps: int) -> str:
     return _pick(rng, NEGATIVE)
 
 
-def form_definition(form: str, questions: list[str]) -> dict[str, Any]:
-    """A KoboToolbox asset with its survey questions and choice lists."""
-    survey = [{"name": q, "type": "text", "$autoname": q, "label": [q.replace("_", " ")]}
-              for q in questions]
-    return {"uid": f"a{form.capitalize()}SayPro2025", "name": f"SayPro {form}",
-            "asset_type": "survey", "content": {"survey": survey, "choices": []}}
+CHOICE_LABELS = {  # choice codes whose label is not the code in title case
+    "kwazulu_natal": "KwaZulu-Natal", "peri_urban": "Peri-urban", "prefer_not": "Prefer not to say",
+    "self_employed": "Self-employed", "informal_trader": "Informal trader", "55+": "55 and over",
+    "zu": "isiZulu", "xh": "isiXhosa", "af": "Afrikaans", "en": "English", "nso": "Sepedi",
+    "tn": "Setswana", "st": "Sesotho", "ts": "Xitsonga", "ss": "siSwati", "ve": "Tshivenda",
+    "nr": "isiNdebele",
+}
+
+
+def choice_label(code: str) -> str:
+    return CHOICE_LABELS.get(code, code.replace("_", " ").capitalize())

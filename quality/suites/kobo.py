@@ -1,4 +1,4 @@
-"""KoboToolbox submissions: registration and feedback forms.
+"""KoboToolbox submissions (registration and feedback forms) and the forms' definitions.
 
 Question keys may carry group paths (`group_demo/province`): the flattener matches on the last
 path segment. Province codes are the nine South African provinces, as codes or snake_case
@@ -92,4 +92,22 @@ FEEDBACK = EntitySpec(
     kobo_paths=True,
 )
 
-SPECS = [REGISTRATION, FEEDBACK]
+_FORM_FIELDS = [
+    Field("uid", "$.uid"),
+    Field("version_id", "$.version_id"),
+    Field("survey", "$.content.survey", "array"),
+    Field("choices", "$.content.choices", "array"),
+]
+
+FORMS = EntitySpec(
+    "kobo", "forms", _FORM_FIELDS,
+    [
+        unique("record_key"),
+        required("uid", typed=False),
+        required("survey"),
+        *typed_rules(_FORM_FIELDS),
+        required("version_id", typed=False, severity="warn", row_rule=False),
+    ],
+)
+
+SPECS = [REGISTRATION, FEEDBACK, FORMS]

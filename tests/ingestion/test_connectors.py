@@ -60,9 +60,15 @@ def test_full_then_incremental_pull_equals_sandbox(tmp_path: Path, clean_sandbox
         keys = _keys(settings, table)
         assert len(keys) == len(set(keys)), f"duplicates in {table}"
         assert set(keys) == _expected(sandbox_data, folder, key), table
-    first = {t: sorted(_keys(settings, t)) for t in KEYS}
+    forms = {(d := orjson.loads(p.read_bytes()))["uid"]: d
+             for p in (sandbox_data / "kobo" / "forms").glob("*.json")}
+    with duckdb.connect(str(settings.warehouse)) as con:
+        landed_forms = dict(con.execute("SELECT record_key, record FROM raw.kobo__forms")
+                            .fetchall())
+    assert {k: orjson.loads(v) for k, v in landed_forms.items()} == forms
+    first = {t: sorted(_keys(settings, t)) for t in [*KEYS, "kobo__forms"]}
     _pull_all(settings, log)  # incremental: nothing new, nothing duplicated
-    assert {t: sorted(_keys(settings, t)) for t in KEYS} == first
+    assert {t: sorted(_keys(settings, t)) for t in [*KEYS, "kobo__forms"]} == first
     secrets = [v for k, v in clean_sandbox.env().items() if "TOKEN" in k]
     landed = b"".join(p.read_bytes() for p in (tmp_path / "landing").rglob("*") if p.is_file())
     for secret in secrets:

@@ -145,6 +145,15 @@ def feedback() -> list[dict[str, Any]]:
     } for i in range(N)]
 
 
+def forms() -> list[dict[str, Any]]:
+    return [{
+        "uid": uid, "name": name, "version_id": "v1", "asset_type": "survey",
+        "content": {"survey": [{"type": "select_one", "name": "gender",
+                                "select_from_list_name": "genders"}],
+                    "choices": [{"list_name": "genders", "name": "female", "label": ["Female"]}]},
+    } for uid, name in ((f"aForm{i}", f"Form {i}") for i in range(N))]
+
+
 CLEAN: dict[tuple[str, str], Callable[[], list[dict[str, Any]]]] = {
     ("zendesk", "tickets"): tickets,
     ("zendesk", "ticket_events"): ticket_events,
@@ -158,6 +167,7 @@ CLEAN: dict[tuple[str, str], Callable[[], list[dict[str, Any]]]] = {
     ("moodle", "grades"): grades,
     ("kobo", "registration"): registration,
     ("kobo", "feedback"): feedback,
+    ("kobo", "forms"): forms,
 }
 
 

@@ -145,6 +145,11 @@ BAD = [
      "nps '7.5' is not an integer"),
     ("kobo", "feedback", _set("employment_status", "retired"),
      "employment_status_accepted_values", "employment_status 'retired' not in accepted"),
+    # kobo form definitions
+    ("kobo", "forms", _set("content.survey", "not a list"), "survey_type",
+     "survey 'not a list' is not"),
+    ("kobo", "forms", _set("content", {"choices": []}), "survey_required",
+     "required field survey is missing"),
 ]
 
 

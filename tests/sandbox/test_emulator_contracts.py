@@ -112,6 +112,32 @@ def test_kobo_paging_filter_and_auth(clean_sandbox: SandboxHandle) -> None:
     assert missing.status_code == 404
 
 
+def test_kobo_form_definition(clean_sandbox: SandboxHandle) -> None:
+    """The asset of a deployed form: questions in groups; each select question names a choice
+    list that exists; each choice has a code and a label."""
+    headers = {"Authorization": f"Token {CREDENTIALS['kobo_token']}"}
+    uid = CREDENTIALS["kobo_registration_uid"]
+    asset = requests.get(f"{clean_sandbox.urls['kobo']}/api/v2/assets/{uid}/",
+                         params={"format": "json"}, headers=headers, timeout=10).json()
+    _types(asset, {"uid": str, "name": str, "asset_type": str, "version_id": str,
+                   "deployment__active": bool, "content": dict})
+    assert asset["uid"] == uid
+    survey, choices = asset["content"]["survey"], asset["content"]["choices"]
+    groups = [row["type"] for row in survey if row["type"] in ("begin_group", "end_group")]
+    assert groups and groups.count("begin_group") == groups.count("end_group")
+    selects = [row for row in survey if row["type"] == "select_one"]
+    for row in selects:
+        _types(row, {"name": str, "select_from_list_name": str, "$xpath": str})
+    for choice in choices:
+        _types(choice, {"list_name": str, "name": str, "label": list})
+    lists = {c["list_name"] for c in choices}
+    assert {row["select_from_list_name"] for row in selects} == lists
+    province = next(r for r in selects if r["name"] == "province")
+    assert province["$xpath"] == "group_demo/province"
+    assert {c["name"] for c in choices if c["list_name"] == province["select_from_list_name"]} \
+        >= {"gauteng", "limpopo", "eastern_cape"}
+
+
 @pytest.mark.parametrize("fault", ["rate_limit_burst", "server_error", "truncated_json",
                                    "malformed_json", "auth_failure"])
 def test_fault_modes_happen_then_clear(clean_sandbox: SandboxHandle, fault: str) -> None:
