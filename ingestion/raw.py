@@ -9,6 +9,7 @@ go to `raw._unkeyed_records`, unparseable or rejected payloads are listed in
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,18 @@ RAW_COLUMNS = """
     record_key VARCHAR, record JSON, source VARCHAR, entity VARCHAR, load_id VARCHAR,
     loaded_at TIMESTAMPTZ, landing_file VARCHAR, record_index INTEGER
 """
+
+
+BATCH_BYTES = 32 * 2**20
+"""Landing bytes parsed per statement when building a raw table."""
+
+
+def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """The warehouse with DuckDB's memory capped (SAYPRO_DUCKDB_MEMORY_LIMIT, as the dbt
+    profile); beyond the cap DuckDB spills to disk instead of growing with the data."""
+    con = duckdb.connect(str(warehouse))
+    con.execute("SET memory_limit = ?", [os.environ.get("SAYPRO_DUCKDB_MEMORY_LIMIT", "3GB")])
+    return con
 
 
 def table_name(source: str, entity: str) -> str:
@@ -81,12 +94,27 @@ def _stage_metas(con: duckdb.DuckDBPyConnection, landing_root: Path, source: str
     return len(meta_files)
 
 
-def _records_sql(con: duckdb.DuckDBPyConnection, data_dir: Path) -> str:
-    """SQL yielding (record, record_index, meta columns) for every staged ok payload."""
+def _payload_batches(con: duckdb.DuckDBPyConnection) -> list[list[tuple[str, str]]]:
+    """The ok payloads as (path, format) batches of about BATCH_BYTES each, so a statement
+    parses a bounded slice of the landing files however many there are."""
+    batches: list[list[tuple[str, str]]] = [[]]
+    size = 0
+    for path, fmt, nbytes in con.execute(
+            "SELECT payload_path, fmt, coalesce((meta->>'$.bytes')::BIGINT, 0) FROM metas "
+            "WHERE status = 'ok' ORDER BY payload_path").fetchall():
+        if batches[-1] and size + nbytes > BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append((path, fmt))
+        size += nbytes
+    return [b for b in batches if b]
+
+
+def _records_sql(batch: list[tuple[str, str]], data_dir: Path) -> str:
+    """SQL yielding (record, record_index, meta columns) for one batch of payloads."""
     prefix = str(data_dir).rstrip("/") + "/"
     parts: list[str] = []
-    json_files = [r[0] for r in con.execute(
-        "SELECT payload_path FROM metas WHERE status = 'ok' AND fmt = 'json'").fetchall()]
+    json_files = [path for path, fmt in batch if fmt == "json"]
     if json_files:
         parts.append(f"""
             WITH pages AS (
@@ -105,8 +133,7 @@ def _records_sql(con: duckdb.DuckDBPyConnection, data_dir: Path) -> str:
                    extra, load_id, loaded_at, payload_path
             FROM lists
         """)
-    jsonl_files = [r[0] for r in con.execute(
-        "SELECT payload_path FROM metas WHERE status = 'ok' AND fmt = 'jsonl'").fetchall()]
+    jsonl_files = [path for path, fmt in batch if fmt == "jsonl"]
     if jsonl_files:
         parts.append(f"""
             SELECT o.json AS item,
@@ -116,17 +143,13 @@ def _records_sql(con: duckdb.DuckDBPyConnection, data_dir: Path) -> str:
                                    filename = true) o
             JOIN metas m ON m.payload_path = o.filename
         """)
-    csv_files = [r[0] for r in con.execute(
-        "SELECT payload_path FROM metas WHERE status = 'ok' AND fmt = 'csv'").fetchall()]
-    for path in csv_files:
+    for path in (path for path, fmt in batch if fmt == "csv"):
         parts.append(f"""
             SELECT to_json(c) AS item, row_number() OVER ()::INTEGER AS record_index,
                    m.extra, m.load_id, m.loaded_at, m.payload_path
             FROM read_csv('{path.replace("'", "''")}', all_varchar = true, header = true) c
             JOIN metas m ON m.payload_path = '{path.replace("'", "''")}'
         """)
-    if not parts:
-        return ""
     union = "\nUNION ALL\n".join(f"({p})" for p in parts)
     return f"""
         SELECT CASE WHEN extra = '{{}}'::JSON THEN item
@@ -171,42 +194,45 @@ def build_entity(con: duckdb.DuckDBPyConnection, data_dir: Path, source: str, en
                meta->>'$.checksum', (meta->>'$.record_count')::INTEGER, loaded_at, meta
         FROM metas
     """)
-    records = _records_sql(con, data_dir)
+    batches = _payload_batches(con)
     unkeyed = 0
-    if records:
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE incoming AS
-            SELECT {key_sql} AS record_key, record, '{source}' AS source, '{entity}' AS entity,
-                   load_id, loaded_at, landing_file, record_index
-            FROM ({records})
-        """)
+    if batches:
+        # Records land batch by batch in a scratch table (spillable, unlike one big statement);
+        # the newest version per key is then chosen on the narrow key columns alone.
+        scratch = f"raw._incoming__{source}__{entity}"
+        con.execute(f"CREATE OR REPLACE TABLE {scratch} ({RAW_COLUMNS})")
+        for batch in batches:
+            con.execute(f"""
+                INSERT INTO {scratch}
+                SELECT {key_sql} AS record_key, record, '{source}', '{entity}',
+                       load_id, loaded_at, landing_file, record_index
+                FROM ({_records_sql(batch, data_dir)})
+            """)
         con.execute(
             "DELETE FROM raw._unkeyed_records WHERE source = ? AND entity = ? "
             "AND list_contains(?, load_id)", [source, entity, staged_loads])
-        con.execute("INSERT INTO raw._unkeyed_records SELECT * FROM incoming "
-                    "WHERE record_key IS NULL OR record_key = ''")
-        unkeyed = con.execute("SELECT count(*) FROM incoming "
-                              "WHERE record_key IS NULL OR record_key = ''").fetchone()[0]
-        newest = """
-            QUALIFY row_number() OVER (PARTITION BY record_key
-                ORDER BY loaded_at DESC, landing_file DESC, record_index DESC) = 1
-        """
+        keyless = "record_key IS NULL OR record_key = ''"
+        con.execute(f"INSERT INTO raw._unkeyed_records SELECT * FROM {scratch} WHERE {keyless}")
+        unkeyed = con.execute(f"SELECT count(*) FROM {scratch} WHERE {keyless}").fetchone()[0]
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE newest AS
+            SELECT arg_max(rowid, (loaded_at, landing_file, record_index)) AS row_id
+            FROM {scratch} WHERE NOT ({keyless}) GROUP BY record_key
+        """)
+        latest = f"SELECT * FROM {scratch} WHERE rowid IN (SELECT row_id FROM newest)"
         if full:
-            con.execute(f"""INSERT INTO {table} SELECT * FROM incoming
-                WHERE record_key IS NOT NULL AND record_key <> '' {newest}""")
+            con.execute(f"INSERT INTO {table} {latest}")
         else:
-            con.execute(f"""
-                CREATE OR REPLACE TEMP TABLE incoming_latest AS
-                SELECT * FROM incoming WHERE record_key IS NOT NULL AND record_key <> '' {newest}
-            """)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE incoming_latest AS {latest}")
             con.execute(f"""DELETE FROM {table} t USING incoming_latest i
                 WHERE t.record_key = i.record_key
                   AND (t.loaded_at, t.landing_file, t.record_index)
                       <= (i.loaded_at, i.landing_file, i.record_index)""")
             con.execute(f"""INSERT INTO {table} SELECT i.* FROM incoming_latest i
                 ANTI JOIN {table} t ON t.record_key = i.record_key""")
-        con.execute("DROP TABLE IF EXISTS incoming")
-        con.execute("DROP TABLE IF EXISTS incoming_latest")
+            con.execute("DROP TABLE incoming_latest")
+        con.execute("DROP TABLE newest")
+        con.execute(f"DROP TABLE {scratch}")
     rejected = con.execute("SELECT count(*) FROM metas WHERE status <> 'ok'").fetchone()[0]
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     return RawBuildResult(table, rows, files, rejected, unkeyed)
@@ -216,7 +242,7 @@ def rebuild_raw(warehouse: Path, data_dir: Path,
                 entities: Iterable[tuple[str, str]] | None = None) -> list[RawBuildResult]:
     """Rebuild raw tables from landing only (all entities by default)."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(warehouse)) as con:
+    with connect(warehouse) as con:
         return [build_entity(con, data_dir, s, e) for s, e in (entities or ENTITIES)]
 
 
@@ -226,7 +252,7 @@ def merge_loads(warehouse: Path, data_dir: Path, source: str, entity: str,
     any earlier load that landed but was never merged (a run killed before its merge)."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     landed = {p.name for p in (data_dir / "landing" / source / entity).glob("*") if p.is_dir()}
-    with duckdb.connect(str(warehouse)) as con:
+    with connect(warehouse) as con:
         known: set[str] = set()
         if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = "
                        "'raw' AND table_name = '_landing_files'").fetchone()[0]:
