@@ -21,6 +21,7 @@ from sandbox import texts
 
 YEAR = 2025
 LOCAL_OFFSET = timedelta(hours=2)  # Africa/Johannesburg, no daylight saving
+CHUNK = 5000  # records held in memory per file before they are written
 PROVINCES = {
     "gauteng": 0.26,
     "kwazulu_natal": 0.19,
@@ -96,11 +97,27 @@ def _local_month(moment: datetime) -> int:
 
 
 class JsonlWriter:
-    """Appends records to `<out>/<source>/<entity>/<name>.jsonl`, one open file at a time."""
+    """Appends records to `<out>/<source>/<entity>/<name>.jsonl`, one open file at a time.
+
+    `append` buffers one record at a time and writes every CHUNK records, so no entity is
+    ever held whole in memory; `flush` writes what is left (called once at the end)."""
 
     def __init__(self, out: Path) -> None:
         self.out = out
         self.counts: dict[str, int] = {}
+        self.buffers: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+
+    def append(self, source: str, entity: str, name: str, record: dict[str, Any]) -> None:
+        buffer = self.buffers.setdefault((source, entity, name), [])
+        buffer.append(record)
+        if len(buffer) >= CHUNK:
+            self.write(source, entity, name, buffer)
+            buffer.clear()
+
+    def flush(self) -> None:
+        for (source, entity, name), buffer in self.buffers.items():
+            self.write(source, entity, name, buffer)
+        self.buffers.clear()
 
     def write(self, source: str, entity: str, name: str, records: list[dict[str, Any]]) -> None:
         folder = self.out / source / entity
@@ -181,10 +198,11 @@ def _zendesk_users(w: JsonlWriter, rng: np.random.Generator, people: People) -> 
         for uid in AGENTS + ADMINS
     ]
     w.write("zendesk", "users", "users", staff)
-    users, anonymous = [], []
-    for i in np.flatnonzero(people.zendesk_user):
+    anonymous = []
+    registered = np.flatnonzero(people.zendesk_user)
+    for i in registered:
         uid = int(people.zendesk_user[i])
-        users.append(
+        w.append("zendesk", "users", "users",
             {
                 "id": uid,
                 "external_id": people.ids[i],
@@ -198,10 +216,10 @@ def _zendesk_users(w: JsonlWriter, rng: np.random.Generator, people: People) -> 
                 "tags": ["premium"] if people.premium[i] else [],
             }
         )
-    for k in range(max(1, len(users) // 20)):  # visitors who never registered with SayPro
+    for k in range(max(1, len(registered) // 20)):  # visitors who never registered with SayPro
         uid = 900_000 + k
         anonymous.append(uid)
-        users.append(
+        w.append("zendesk", "users", "users",
             {
                 "id": uid,
                 "external_id": None,
@@ -215,7 +233,7 @@ def _zendesk_users(w: JsonlWriter, rng: np.random.Generator, people: People) -> 
                 "active": True,
             }
         )
-    w.write("zendesk", "users", "users", users)
+    w.flush()
     return anonymous
 
 
@@ -250,8 +268,19 @@ def _ticket_month(
     signup_month = np.array([_local_month(s) for s in people.signup])
     new_this_month = with_person[signup_month[with_person] == month]
     slow = 3.5 if month == 6 else 1.0  # planted: low agent capacity in June
-    tickets, events = [], []
+    tickets: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        events.sort(key=lambda e: (e["timestamp"], e["id"]))
+        w.write("zendesk", "tickets", f"{YEAR}-{month:02d}", tickets)
+        w.write("zendesk", "ticket_events", f"{YEAR}-{month:02d}", events)
+        tickets.clear()
+        events.clear()
+
     for k in range(volume):
+        if len(tickets) == CHUNK:
+            flush()
         tid = clock.next_ticket
         clock.next_ticket += 1
         created_at = datetime.fromtimestamp(float(created[k]), UTC).replace(microsecond=0)
@@ -419,9 +448,7 @@ def _ticket_month(
                 "generated_timestamp": int(updated_at.timestamp()),
             }
         )
-    events.sort(key=lambda e: (e["timestamp"], e["id"]))
-    w.write("zendesk", "tickets", f"{YEAR}-{month:02d}", tickets)
-    w.write("zendesk", "ticket_events", f"{YEAR}-{month:02d}", events)
+    flush()
 
 
 def _articles(w: JsonlWriter, rng: np.random.Generator) -> None:
@@ -652,8 +679,8 @@ def _moodle(w: JsonlWriter, rng: np.random.Generator, people: People, scale: flo
     weights = np.where(people.target_youth, 6.0, 1.0)
     weights /= weights.sum()
     per_course = max(20, int(3000 * scale / n_courses))
-    enrol_rows, completion_rows, grade_rows = [], [], []
     for course in courses[1:]:
+        enrol_rows, completion_rows, grade_rows = [], [], []
         start = datetime.fromtimestamp(course["startdate"], UTC)
         students = rng.choice(
             len(people.ids), size=min(per_course, len(people.ids)), replace=False, p=weights
@@ -748,17 +775,16 @@ def _moodle(w: JsonlWriter, rng: np.random.Generator, people: People, scale: flo
                     ],
                 }
             )
-    w.write("moodle", "enrolments", "enrolments", enrol_rows)
-    w.write("moodle", "completions", "completions", completion_rows)
-    w.write("moodle", "grades", "grades", grade_rows)
+        w.write("moodle", "enrolments", "enrolments", enrol_rows)
+        w.write("moodle", "completions", "completions", completion_rows)
+        w.write("moodle", "grades", "grades", grade_rows)
 
 
 # ------------------------------------------------------------------------------------- Kobo
 def _kobo(w: JsonlWriter, rng: np.random.Generator, people: People, scale: float) -> None:
-    registrations = []
     for i in np.flatnonzero(rng.random(len(people.ids)) < 0.85):
         at = people.signup[i] + timedelta(hours=float(rng.uniform(0, 48)))
-        registrations.append(
+        w.append("kobo", "registration", "registration",
             {
                 "_id": 100_000 + int(i),
                 "_uuid": hashlib.md5(f"r{i}".encode()).hexdigest(),
@@ -779,9 +805,7 @@ def _kobo(w: JsonlWriter, rng: np.random.Generator, people: People, scale: float
                 "group_contact/phone": _phone(rng),
             }
         )
-    registrations.sort(key=lambda r: r["_submission_time"])
-    w.write("kobo", "registration", "registration", registrations)
-    feedback = []
+    w.flush()
     n = int(2000 * scale)
     signup_ts = np.array([s.timestamp() for s in people.signup])
     times = np.sort(
@@ -817,8 +841,8 @@ def _kobo(w: JsonlWriter, rng: np.random.Generator, people: People, scale: float
         }
         if rng.random() < 0.03:
             del record["group_fb/nps"]  # question skipped
-        feedback.append(record)
-    w.write("kobo", "feedback", "feedback", feedback)
+        w.append("kobo", "feedback", "feedback", record)
+    w.flush()
     folder = w.out / "kobo" / "forms"
     folder.mkdir(parents=True, exist_ok=True)
     for form, definition in _form_definitions().items():
