@@ -162,7 +162,23 @@ def _records_sql(batch: list[tuple[str, str]], data_dir: Path) -> str:
 
 def build_entity(con: duckdb.DuckDBPyConnection, data_dir: Path, source: str, entity: str,
                  load_ids: Iterable[str] | None = None) -> RawBuildResult:
-    """Rebuild (load_ids=None) or incrementally merge (given load ids) one raw table."""
+    """Rebuild (load_ids=None) or incrementally merge (given load ids) one raw table.
+
+    One transaction: a run killed midway leaves the table and its `_landing_files` entries as
+    they were, so the next merge picks the same loads up again (none is marked merged while
+    its records are missing, none is merged twice)."""
+    con.begin()
+    try:
+        result = _build_entity(con, data_dir, source, entity, load_ids)
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+    return result
+
+
+def _build_entity(con: duckdb.DuckDBPyConnection, data_dir: Path, source: str, entity: str,
+                  load_ids: Iterable[str] | None) -> RawBuildResult:
     key_sql = ENTITIES[(source, entity)]
     table = table_name(source, entity)
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")

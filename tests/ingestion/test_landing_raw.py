@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from ingestion.drop_folder import load_drop_folder
 from ingestion.landing import CursorStore, LandingStore
@@ -61,6 +62,37 @@ def test_incremental_merge_equals_full_rebuild(tmp_path: Path) -> None:
     assert _rows(warehouse, query) == incremental
     assert merged.rows == again.rows == 3
     assert [r[0] for r in incremental] == ["1", "2", "3"]
+
+
+def test_merge_killed_midway_is_rolled_back_and_redone(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A merge killed after its loads were listed but before their records were in: nothing of
+    it stays, and the next merge takes the same load (no loss, no duplicate)."""
+    from ingestion import raw
+
+    store = LandingStore(tmp_path)
+    first = store.new_load("zendesk", "tickets")
+    first.land(_page([{"id": 1, "status": "new"}]), request={}, records_path="tickets",
+               record_count=1)
+    warehouse = tmp_path / "w.duckdb"
+    rebuild_raw(warehouse, tmp_path, [("zendesk", "tickets")])
+    second = store.new_load("zendesk", "tickets")
+    second.land(_page([{"id": 1, "status": "solved"}, {"id": 2, "status": "new"}]),
+                request={}, records_path="tickets", record_count=2)
+
+    def killed(*args: object) -> str:
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(raw, "_records_sql", killed)
+    with pytest.raises(KeyboardInterrupt):
+        merge_loads(warehouse, tmp_path, "zendesk", "tickets", [second.load_id])
+    query = "SELECT record_key, record->>'$.status' FROM raw.zendesk__tickets ORDER BY 1"
+    assert _rows(warehouse, query) == [("1", "new")]
+    assert _rows(warehouse, "SELECT DISTINCT load_id FROM raw._landing_files") == [
+        (first.load_id,)]
+    monkeypatch.undo()
+    merge_loads(warehouse, tmp_path, "zendesk", "tickets", [])  # a later run, no new load
+    assert _rows(warehouse, query) == [("1", "solved"), ("2", "new")]
 
 
 def test_moodle_extra_keys_are_added(tmp_path: Path) -> None:

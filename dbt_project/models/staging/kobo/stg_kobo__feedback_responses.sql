@@ -6,7 +6,6 @@ with submissions as (
         (record ->> '$._submission_time')::timestamp at time zone 'UTC' as submitted_at
     from {{ source('kobo', 'feedback') }}
     where {{ not_quarantined('kobo', 'feedback') }}
-      and {{ latest_version('kobo', 'feedback') }}
 )
 
 select

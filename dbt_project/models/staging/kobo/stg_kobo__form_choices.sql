@@ -15,7 +15,6 @@ with forms as (
             as choices
     from {{ source('kobo', 'forms') }}
     where {{ not_quarantined('kobo', 'forms') }}
-      and {{ latest_version('kobo', 'forms') }}
 ),
 
 questions as (

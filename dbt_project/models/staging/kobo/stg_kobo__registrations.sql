@@ -7,7 +7,6 @@ with submissions as (
         (record ->> '$._submission_time')::timestamp at time zone 'UTC' as submitted_at
     from {{ source('kobo', 'registration') }}
     where {{ not_quarantined('kobo', 'registration') }}
-      and {{ latest_version('kobo', 'registration') }}
 )
 
 select

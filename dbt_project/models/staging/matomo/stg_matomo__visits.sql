@@ -18,7 +18,6 @@ with parsed as (
         }') as v
     from {{ source('matomo', 'visits') }}
     where {{ not_quarantined('matomo', 'visits') }}
-      and {{ latest_version('matomo', 'visits') }}
 ),
 
 visits as (

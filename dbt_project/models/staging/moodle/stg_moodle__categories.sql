@@ -6,4 +6,3 @@ select
     try_cast(record ->> '$.parent' as bigint) as parent_category_id
 from {{ source('moodle', 'categories') }}
 where {{ not_quarantined('moodle', 'categories') }}
-  and {{ latest_version('moodle', 'categories') }}

@@ -7,7 +7,6 @@ with completions as (
         coalesce(json_extract(record, '$.completionstatus.completions[*]'), []::json[]) as criteria
     from {{ source('moodle', 'completions') }}
     where {{ not_quarantined('moodle', 'completions') }}
-      and {{ latest_version('moodle', 'completions') }}
 )
 
 select

@@ -10,5 +10,4 @@ select
     {{ from_unix("record ->> '$.enddate'") }} as end_at
 from {{ source('moodle', 'courses') }}
 where {{ not_quarantined('moodle', 'courses') }}
-  and {{ latest_version('moodle', 'courses') }}
   and coalesce(lower(record ->> '$.format'), '') <> 'site'

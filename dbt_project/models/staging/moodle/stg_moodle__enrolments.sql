@@ -8,7 +8,6 @@ with enrolled as (
                        lambda r: lower(trim(r))) as roles
     from {{ source('moodle', 'enrolments') }}
     where {{ not_quarantined('moodle', 'enrolments') }}
-      and {{ latest_version('moodle', 'enrolments') }}
 )
 
 select

@@ -6,7 +6,6 @@ with items as (
         unnest(json_extract(record, '$.gradeitems[*]')) as item
     from {{ source('moodle', 'grades') }}
     where {{ not_quarantined('moodle', 'grades') }}
-      and {{ latest_version('moodle', 'grades') }}
 )
 
 select

@@ -10,4 +10,3 @@ select
     (record ->> '$.updated_at')::timestamptz as updated_at
 from {{ source('zendesk', 'articles') }}
 where {{ not_quarantined('zendesk', 'articles') }}
-  and {{ latest_version('zendesk', 'articles') }}

@@ -14,7 +14,6 @@ with audits as (
         try_cast(record ->> '$.updater_id' as bigint) as updater_id
     from {{ source('zendesk', 'ticket_events') }}
     where {{ not_quarantined('zendesk', 'ticket_events') }}
-      and {{ latest_version('zendesk', 'ticket_events') }}
 ),
 
 children as (

@@ -20,4 +20,3 @@ select
     lower(record ->> '$.satisfaction_rating.score') as satisfaction_score
 from {{ source('zendesk', 'tickets') }}
 where {{ not_quarantined('zendesk', 'tickets') }}
-  and {{ latest_version('zendesk', 'tickets') }}

@@ -14,4 +14,3 @@ select
     {{ local_date("(record ->> '$.created_at')::timestamptz") }} as created_date
 from {{ source('zendesk', 'users') }}
 where {{ not_quarantined('zendesk', 'users') }}
-  and {{ latest_version('zendesk', 'users') }}
