@@ -124,7 +124,8 @@ def moodle_latency(workdir: Path) -> dict:
         result = pull_source("moodle", settings, logging.getLogger("bench"))
         seconds = time.perf_counter() - start
     meta = result.metadata()
-    calls = sum(v for k, v in meta.items() if k.endswith(".pages") and isinstance(v, int))
+    calls = sum(meta.get(f"{entity}.calls", meta.get(f"{entity}.pages", 0))
+                for entity in ("categories", "courses", "enrolments", "completions", "grades"))
     return {"seconds": seconds, "latency_s": latency, "workers": moodle.WORKERS,
             "enrolments": meta.get("enrolments.records"),
             "completions": meta.get("completions.records"), "calls": calls,

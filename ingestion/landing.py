@@ -74,8 +74,12 @@ class LoadWriter:
         original_name: str | None = None,
         status: str = "ok",
         error: str | None = None,
+        record_extras: list[dict[str, Any]] | None = None,
     ) -> LandedFile:
-        """Durably land one payload; `status='rejected'` keeps unparseable bodies for forensics."""
+        """Durably land one payload; `status='rejected'` keeps unparseable bodies for forensics.
+
+        `extra` adds keys to every record of the payload; `record_extras` (JSON lines only)
+        adds keys per line, for lines that are each one whole vendor response."""
         self.seq += 1
         path = self.folder / f"{self.seq:06d}.{fmt}"
         meta = {
@@ -90,6 +94,7 @@ class LoadWriter:
             "format": fmt,
             "records_path": records_path,
             "extra": extra or {},
+            "record_extras": record_extras,
             "record_count": record_count,
             "original_name": original_name,
             "status": status,

@@ -21,6 +21,7 @@ class EntityPull:
     records: int = 0
     retries: int = 0
     rejected_pages: int = 0
+    calls: int | None = None  # API calls, where several land as one page (Moodle completions)
     cursor_before: Any = None
     cursor_after: Any = None
     duration_s: float = 0.0
@@ -56,11 +57,12 @@ class EntityLoad:
 
     def land(self, body: bytes, *, endpoint: str, params: dict, records_path: str | None,
              count: int, extra: dict | None = None, window: dict | None = None,
-             status: str = "ok", error: str | None = None) -> None:
+             status: str = "ok", error: str | None = None, fmt: str = "json",
+             record_extras: list[dict[str, Any]] | None = None) -> None:
         self.writer.land(body, request={"method": "GET", "endpoint": endpoint, "params": params,
                                         "window": window or {}},
                          records_path=records_path, record_count=count, extra=extra,
-                         status=status, error=error)
+                         status=status, error=error, fmt=fmt, record_extras=record_extras)
         self.pull.pages += 1
         if status == "ok":
             self.pull.records += count

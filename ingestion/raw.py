@@ -136,12 +136,19 @@ def _records_sql(batch: list[tuple[str, str]], data_dir: Path) -> str:
     jsonl_files = [path for path, fmt in batch if fmt == "jsonl"]
     if jsonl_files:
         parts.append(f"""
-            SELECT o.json AS item,
-                   row_number() OVER (PARTITION BY o.filename)::INTEGER AS record_index,
-                   m.extra, m.load_id, m.loaded_at, m.payload_path
-            FROM read_json_objects({_sql_list(jsonl_files)}, format = 'newline_delimited',
-                                   filename = true) o
-            JOIN metas m ON m.payload_path = o.filename
+            SELECT item, record_index,
+                   coalesce(json_merge_patch(extra, meta -> '$.record_extras'
+                                             -> ('$[' || (record_index - 1) || ']')), extra)
+                       AS extra,
+                   load_id, loaded_at, payload_path
+            FROM (
+                SELECT o.json AS item,
+                       row_number() OVER (PARTITION BY o.filename)::INTEGER AS record_index,
+                       m.extra, m.meta, m.load_id, m.loaded_at, m.payload_path
+                FROM read_json_objects({_sql_list(jsonl_files)}, format = 'newline_delimited',
+                                       filename = true) o
+                JOIN metas m ON m.payload_path = o.filename
+            )
         """)
     for path in (path for path, fmt in batch if fmt == "csv"):
         parts.append(f"""
