@@ -491,7 +491,7 @@ def _articles(w: JsonlWriter, rng: np.random.Generator) -> None:
 # ----------------------------------------------------------------------------------- Matomo
 def _visits(w: JsonlWriter, rng: np.random.Generator, people: People, per_day: float) -> None:
     signup_ts = np.array([s.timestamp() for s in people.signup])
-    seen: set[str] = set()
+    seen: set[str] = set()  # registered visitors seen so far (random anonymous ids never repeat)
     next_id = 1
     day = date(YEAR, 1, 1)
     while day.year == YEAR:
@@ -499,7 +499,6 @@ def _visits(w: JsonlWriter, rng: np.random.Generator, people: People, per_day: f
         day_start = datetime(day.year, day.month, day.day, tzinfo=UTC) - LOCAL_OFFSET
         starts = np.sort(rng.uniform(day_start.timestamp(), day_start.timestamp() + 86400, n))
         eligible = int(np.searchsorted(signup_ts, day_start.timestamp() + 86400))
-        visits = []
         for k in range(n):
             ts = int(starts[k])
             if eligible and rng.random() < 0.55:
@@ -513,9 +512,11 @@ def _visits(w: JsonlWriter, rng: np.random.Generator, people: People, per_day: f
             channel = str(_choice(rng, REFERRERS, 1)[0])
             actions = _actions(rng, ts, is_new_user)
             returning = visitor in seen
-            seen.add(visitor)
+            if user_id is not None:
+                seen.add(visitor)
             last = actions[-1]["timestamp"]
-            visits.append(
+            w.append(
+                "matomo", "visits", day.isoformat(),
                 {
                     "idVisit": next_id,
                     "visitorId": visitor,
@@ -540,7 +541,7 @@ def _visits(w: JsonlWriter, rng: np.random.Generator, people: People, per_day: f
                 }
             )
             next_id += 1
-        w.write("matomo", "visits", day.isoformat(), visits)
+        w.flush()
         day += timedelta(days=1)
 
 
