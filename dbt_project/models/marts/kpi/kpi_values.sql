@@ -37,21 +37,46 @@ obs_periods as (
     from obs_segmented
 ),
 
-agg as (
+-- Algebraic aggregates for every KPI; the holistic ones (distinct count, median) only for
+-- the KPIs that use them, distinct counts as a spillable DISTINCT then a count, so memory
+-- stays bounded however many records a period holds.
+agg_algebraic as (
     select
         period_grain, period_start, kpi_id, segment_id,
-        count(distinct record_id) as n_distinct,
         sum(num) as num,
         sum(den) as den,
         count(x) as n_x,
         avg(x) as mean_x,
         stddev_samp(x) as sd_x,
         sum(x) as sum_x,
-        quantile_cont(x, 0.5) as median_x,
         count(*) filter (where x >= 9) as promoters,
         count(*) filter (where x <= 6) as detractors
     from obs_periods
     group by 1, 2, 3, 4
+),
+
+agg_distinct as (
+    select period_grain, period_start, kpi_id, segment_id, count(*) as n_distinct
+    from (
+        select distinct period_grain, period_start, kpi_id, segment_id, record_id
+        from obs_periods
+        where kpi_id in (select kpi_id from catalog where aggregation = 'count')
+    )
+    group by 1, 2, 3, 4
+),
+
+agg_median as (
+    select period_grain, period_start, kpi_id, segment_id, quantile_cont(x, 0.5) as median_x
+    from obs_periods
+    where kpi_id in (select kpi_id from catalog where aggregation = 'median')
+    group by 1, 2, 3, 4
+),
+
+agg as (
+    select a.*, d.n_distinct, m.median_x
+    from agg_algebraic as a
+    left join agg_distinct as d using (period_grain, period_start, kpi_id, segment_id)
+    left join agg_median as m using (period_grain, period_start, kpi_id, segment_id)
 ),
 
 bounds as (
