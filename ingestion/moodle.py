@@ -78,7 +78,7 @@ def pull(credentials: SourceCredentials, settings: Settings, log: logging.Logger
             return uid, doc, body
 
         lines: list[bytes] = []
-        users: list[dict[str, int]] = []
+        line_users: list[dict[str, int]] = []
         calls += len(students)
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
             for uid, doc, body in pool.map(completion, students):
@@ -92,14 +92,14 @@ def pull(credentials: SourceCredentials, settings: Settings, log: logging.Logger
                                               records_path="$", count=1, extra=params)
                 else:
                     lines.append(body.strip())
-                    users.append({"userid": uid})
+                    line_users.append({"userid": uid})
         if lines:
             # one file per course, each line one student's response as sent: a durable write
             # per course instead of per student (the fsyncs, not the calls, were the cost)
             loads["completions"].land(b"\n".join(lines) + b"\n", endpoint=PATH,
-                                      params={"courseid": cid, "users": len(users)},
+                                      params={"courseid": cid, "users": len(line_users)},
                                       records_path=None, count=len(lines), fmt="jsonl",
-                                      extra={"courseid": cid}, record_extras=users)
+                                      extra={"courseid": cid}, record_extras=line_users)
         grades, body = moodle.call("gradereport_user_get_grade_items", {"courseid": cid},
                                    loads["grades"])
         loads["grades"].land(body, endpoint=PATH, params={"courseid": cid},

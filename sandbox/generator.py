@@ -22,6 +22,7 @@ from sandbox import texts
 YEAR = 2025
 LOCAL_OFFSET = timedelta(hours=2)  # Africa/Johannesburg, no daylight saving
 CHUNK = 5000  # records held in memory per file before they are written
+FORM_UIDS = {"registration": "aRegSayPro2025", "feedback": "aFbSayPro2025"}  # Kobo asset uids
 PROVINCES = {
     "gauteng": 0.26,
     "kwazulu_natal": 0.19,
@@ -681,7 +682,6 @@ def _moodle(w: JsonlWriter, rng: np.random.Generator, people: People, scale: flo
     weights /= weights.sum()
     per_course = max(20, int(3000 * scale / n_courses))
     for course in courses[1:]:
-        enrol_rows, completion_rows, grade_rows = [], [], []
         start = datetime.fromtimestamp(course["startdate"], UTC)
         students = rng.choice(
             len(people.ids), size=min(per_course, len(people.ids)), replace=False, p=weights
@@ -696,7 +696,8 @@ def _moodle(w: JsonlWriter, rng: np.random.Generator, people: People, scale: flo
                 p_complete = 0.42  # planted: EC unemployed youth completion drop from Q2
             completed = bool(rng.random() < p_complete) and not is_teacher
             last_access = start + timedelta(days=float(rng.uniform(1, 60)))
-            enrol_rows.append(
+            w.append(
+                "moodle", "enrolments", "enrolments",
                 {
                     "id": uid,
                     "username": f"u{uid}",
@@ -716,7 +717,8 @@ def _moodle(w: JsonlWriter, rng: np.random.Generator, people: People, scale: flo
             if is_teacher:
                 continue
             done_at = start + timedelta(days=float(rng.uniform(7, 60)))
-            completion_rows.append(
+            w.append(
+                "moodle", "completions", "completions",
                 {
                     "completionstatus": {
                         "completed": completed,
@@ -743,7 +745,8 @@ def _moodle(w: JsonlWriter, rng: np.random.Generator, people: People, scale: flo
                 }
             )
             grade = float(np.clip(rng.normal(72 if completed else 41, 12), 0, 100))
-            grade_rows.append(
+            w.append(
+                "moodle", "grades", "grades",
                 {
                     "courseid": course["id"],
                     "userid": uid,
@@ -776,9 +779,7 @@ def _moodle(w: JsonlWriter, rng: np.random.Generator, people: People, scale: flo
                     ],
                 }
             )
-        w.write("moodle", "enrolments", "enrolments", enrol_rows)
-        w.write("moodle", "completions", "completions", completion_rows)
-        w.write("moodle", "grades", "grades", grade_rows)
+    w.flush()
 
 
 # ------------------------------------------------------------------------------------- Kobo
@@ -852,7 +853,7 @@ def _kobo(w: JsonlWriter, rng: np.random.Generator, people: People, scale: float
 
 # Form layouts: (group or None, question, Kobo type, choice list name or None)
 _FORMS: dict[str, tuple[str, str, list[tuple[str | None, str, str, str | None]]]] = {
-    "registration": ("aRegSayPro2025", "SayPro beneficiary registration", [
+    "registration": (FORM_UIDS["registration"], "SayPro beneficiary registration", [
         ("group_demo", "beneficiary_id", "text", None),
         ("group_demo", "province", "select_one", "provinces"),
         ("group_demo", "settlement_type", "select_one", "settlements"),
@@ -863,7 +864,7 @@ _FORMS: dict[str, tuple[str, str, list[tuple[str | None, str, str, str | None]]]
         ("group_work", "employment_status", "select_one", "employment"),
         ("group_contact", "phone", "text", None),
     ]),
-    "feedback": ("aFbSayPro2025", "SayPro programme feedback", [
+    "feedback": (FORM_UIDS["feedback"], "SayPro programme feedback", [
         (None, "beneficiary_id", "text", None),
         ("group_fb", "programme", "select_one", "programmes"),
         ("group_fb", "nps", "select_one", "scale_0_10"),

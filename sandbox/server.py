@@ -19,20 +19,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import orjson
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from sandbox.generator import FORM_UIDS
 from sandbox.index import SampleIndex, json_array
 
 CREDENTIALS = {
     "zendesk_email": "demo@saypro.online", "zendesk_token": "zd-demo-token",
     "matomo_token": "mt-demo-token", "matomo_site": "1", "moodle_token": "md-demo-token",
-    "kobo_token": "kb-demo-token", "kobo_registration_uid": "aRegSayPro2025",
-    "kobo_feedback_uid": "aFbSayPro2025",
+    "kobo_token": "kb-demo-token", "kobo_registration_uid": FORM_UIDS["registration"],
+    "kobo_feedback_uid": FORM_UIDS["feedback"],
 }
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per request
 FAULTS = ("rate_limit_burst", "server_error", "timeout", "truncated_json", "malformed_json",
@@ -168,13 +169,17 @@ class VendorApp:
         return _json({"error": "Unauthorized"}, 401)
 
 
-class ZendeskApp(VendorApp):
-    name = "zendesk"
-    page_size = 1000
+class IndexedApp(VendorApp):
+    """A vendor whose records are served from the sample's on-disk index."""
 
     def __init__(self, data: Path, index: SampleIndex, latency: float = 0.0) -> None:
         super().__init__(data, latency)
         self.index = index
+
+
+class ZendeskApp(IndexedApp):
+    name = "zendesk"
+    page_size = 1000
 
     def auth_error(self) -> Response:
         return _json({"error": "Couldn't authenticate you"}, 401)
@@ -297,12 +302,8 @@ class MatomoApp(VendorApp):
             return self._day_cache[1]
 
 
-class MoodleApp(VendorApp):
+class MoodleApp(IndexedApp):
     name = "moodle"
-
-    def __init__(self, data: Path, index: SampleIndex, latency: float = 0.0) -> None:
-        super().__init__(data, latency)
-        self.index = index
 
     def auth_error(self) -> Response:
         return _json({"exception": "moodle_exception", "errorcode": "invalidtoken",
@@ -355,14 +356,10 @@ class MoodleApp(VendorApp):
                                  f" ({function})"})
 
 
-class KoboApp(VendorApp):
+class KoboApp(IndexedApp):
     name = "kobo"
-
-    def __init__(self, data: Path, index: SampleIndex, latency: float = 0.0) -> None:
-        super().__init__(data, latency)
-        self.index = index
-        self.forms = {CREDENTIALS["kobo_registration_uid"]: "registration",
-                      CREDENTIALS["kobo_feedback_uid"]: "feedback"}
+    forms: ClassVar[dict[str, str]] = {CREDENTIALS["kobo_registration_uid"]: "registration",
+                                       CREDENTIALS["kobo_feedback_uid"]: "feedback"}
 
     def auth_error(self) -> Response:
         return _json({"detail": "Invalid token."}, 401)
