@@ -1,4 +1,4 @@
-"""dbt models as Dagster assets: incremental period models by month, everything else whole."""
+"""dbt models as Dagster assets: period models by month, everything else whole."""
 
 
 import json
@@ -19,7 +19,9 @@ from orchestration.dbt_project import dbt_project
 from orchestration.partitions import TIMEZONE, monthly_partitions
 from orchestration.resources import WarehouseResource, pipeline_settings
 
-INCREMENTAL = "config.materialized:incremental"
+# Models rebuilt per local month (delete+insert on the period): dbt tag `period`. Other
+# incremental models (staging tables maintained by load) belong to the whole-history step.
+PERIOD_MODELS = "tag:period"
 
 # Marts are rebuilt by the monthly refresh (2nd, 06:00 local): stale if not rebuilt by noon.
 MARTS_FRESHNESS = dg.FreshnessPolicy.cron(
@@ -80,7 +82,7 @@ def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
-    select=INCREMENTAL,
+    select=PERIOD_MODELS,
     partitions_def=monthly_partitions,
     dagster_dbt_translator=translator,
     name="dbt_period_models",
@@ -98,7 +100,7 @@ def dbt_period_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
-    exclude=INCREMENTAL,
+    exclude=PERIOD_MODELS,
     dagster_dbt_translator=translator,
     name="dbt_models",
 )

@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 from collections import Counter, defaultdict
 from urllib.parse import urlsplit
 
+import duckdb
 import pandas as pd
 import pytest
 import yaml
@@ -282,3 +284,62 @@ def test_month_rebuild_equals_full_build(month_rebuild, model: str) -> None:
     full, rebuilt = month_rebuild[model]
     assert len(full) > 0
     pd.testing.assert_frame_equal(full.astype(str), rebuilt.astype(str))
+
+
+# --- staging tables maintained by load ------------------------------------------------------
+
+TABLES_BY_LOAD = [
+    # model, raw entity, id field in the record, id column, patch, patched column and value
+    ("stg_matomo__visits", ("matomo", "visits"), "idVisit", "visit_id",
+     '{"referrerType": "campaign"}', "channel", "campaign"),
+    ("stg_zendesk__ticket_events", ("zendesk", "ticket_events"), "id", "audit_id",
+     '{"updater_id": 424242}', "updater_id", "424242"),
+]
+
+
+@pytest.mark.parametrize(("model", "entity", "id_field", "id_column", "patch", "column", "value"),
+                         TABLES_BY_LOAD, ids=[t[0] for t in TABLES_BY_LOAD])
+def test_staging_table_maintained_by_load_equals_full_build(
+        core_build: CoreBuild, model: str, entity: tuple[str, str], id_field: str,
+        id_column: str, patch: str, column: str, value: str) -> None:
+    """A staging table maintained by load parses only new raw versions on an incremental run;
+    after a newer version of a record lands, a new record lands and a parsed version is
+    quarantined, it holds exactly what a full build holds."""
+    source, name = entity
+    raw = f"raw.{source}__{name}"
+    root = core_build.root / f"by_load_{model}"
+    root.mkdir()
+    incremental = CoreBuild(root, core_build.drop, core_build.data_dir, root / "warehouse.duckdb")
+    shutil.copy(core_build.warehouse, incremental.warehouse)
+    with duckdb.connect(str(incremental.warehouse)) as con:
+        changed, quarantined, template = (r[0] for r in con.execute(
+            f"select record_key from {raw} order by record_key limit 3").fetchall())
+        con.execute(f"""
+            update {raw} set record = json_merge_patch(record, ?::JSON),
+                             load_id = 'later-load', loaded_at = now()
+            where record_key = ?""", [patch, changed])
+        con.execute(f"""
+            insert into {raw}
+            select '999999999', json_merge_patch(record, '{{"{id_field}": 999999999}}'), source,
+                   entity, 'later-load', now(), landing_file, record_index
+            from {raw} where record_key = ?""", [template])
+        con.execute("""
+            insert into quality.quarantine (source, entity, record_key, load_id, rule, reason)
+            select ?, ?, record_key, load_id, 'test', 'quarantined after parsing'
+            from raw_table where record_key = ?""".replace("raw_table", raw),
+            [source, name, quarantined])
+    incremental.dbt("run", "--select", model)
+
+    full = CoreBuild(root / "full", core_build.drop, core_build.data_dir,
+                     root / "full" / "warehouse.duckdb")
+    full.root.mkdir()
+    shutil.copy(incremental.warehouse, full.warehouse)
+    full.dbt("run", "--select", model, "--full-refresh")
+
+    sql = f"select * from staging.{model} order by all"
+    by_load, rebuilt = incremental.query(sql), full.query(sql)
+    assert len(by_load) > 0
+    pd.testing.assert_frame_equal(by_load.astype(str), rebuilt.astype(str))
+    ids = by_load[id_column].astype(str)
+    assert (ids == "999999999").any() and not (ids == quarantined).any()
+    assert set(by_load.loc[ids == changed, column].astype(str)) == {value}

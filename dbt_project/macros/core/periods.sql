@@ -16,14 +16,3 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
-
-{#- The same local period as period_filter, as a range of instants on a timestamptz column:
-    local date in [period_start, period_end) <=> instant in [local midnight of period_start,
-    local midnight of period_end). DuckDB pushes this range below a view's JSON parsing, which
-    it does not do for a filter on a local date, so a monthly run parses only its month. -#}
-{% macro period_filter_at(timestamp_column) -%}
-    {%- if var('period_start', none) and var('period_end', none) -%}
-        {{ timestamp_column }} >= timezone('{{ var("timezone") }}', '{{ var("period_start") }}'::timestamp)
-        and {{ timestamp_column }} < timezone('{{ var("timezone") }}', '{{ var("period_end") }}'::timestamp)
-    {%- else -%} true {%- endif -%}
-{%- endmacro %}

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert',
+{{ config(materialized='incremental', tags=['period'], incremental_strategy='delete+insert',
           unique_key='visit_month', on_schema_change='fail',
           pre_hook="{{ delete_period('visit_date') }}") }}
 -- One row per Matomo visit with its action measures (DESIGN.md section 6, web):
@@ -23,7 +23,7 @@ with visits as (
         list_transform(list_filter(action_details, lambda a: a.action_type = 'action'),
                        lambda a: a.page) as page_views
     from {{ ref('stg_matomo__visits') }}
-    where {{ period_filter_at('first_action_at') }}
+    where {{ period_filter('visit_date') }}
 ),
 
 measured as (

@@ -18,62 +18,105 @@ segment_versions as (
     select segment_id, active_from, active_to from {{ ref('dim_segment') }}
 ),
 
-obs_segmented as (
-    select o.kpi_id, o.month_start, o.record_id, o.num, o.den, o.x, 'all' as segment_id
-    from obs as o
+-- Algebraic measures (sums and counts) per KPI, month and person first: the segment join then
+-- works on person-months instead of records, and any grain adds these sums up. The spread of
+-- a mean KPI comes from the sum and the sum of squares (exact in double for integer values
+-- while the sum of squares stays below 2^53, about 9e15).
+person_months as (
+    select
+        kpi_id, month_start, person_id,
+        sum(num) as num,
+        sum(den) as den,
+        count(x) as n_x,
+        sum(x) as sum_x,
+        sum(x * x) as sum_x2,
+        count(*) filter (where x >= 9) as promoters,
+        count(*) filter (where x <= 6) as detractors
+    from obs
+    group by all
+),
+
+segment_months as (
+    select p.* exclude (person_id), 'all' as segment_id
+    from person_months as p
     union all
-    select o.kpi_id, o.month_start, o.record_id, o.num, o.den, o.x, m.segment_id
+    select p.* exclude (person_id), m.segment_id
+    from person_months as p
+    join membership as m
+      on m.person_id = p.person_id
+     and m.month_start = p.month_start
+),
+
+-- A quarter's segment value pools the records its person was a member for in each month, so
+-- its sums are the sums of its months'.
+agg_algebraic as (
+    select
+        grain.period_grain,
+        case grain.period_grain when 'month' then month_start
+             else date_trunc('quarter', month_start)::date end as period_start,
+        kpi_id, segment_id,
+        sum(num) as num,
+        sum(den) as den,
+        sum(n_x) as n_x,
+        sum(sum_x) as sum_x,
+        sum(sum_x2) as sum_x2,
+        sum(promoters) as promoters,
+        sum(detractors) as detractors
+    from segment_months
+    cross join (values ('month'), ('quarter')) as grain(period_grain)
+    group by all
+),
+
+-- Distinct counts and medians need the records: only for the KPIs that use them, distinct
+-- counts as a spillable DISTINCT then a count (a record counted once per quarter however many
+-- of its months it appears in).
+holistic as (
+    select o.kpi_id, o.month_start, o.record_id, o.x, c.aggregation, 'all' as segment_id
     from obs as o
+    join catalog as c on c.kpi_id = o.kpi_id and c.aggregation in ('count', 'median')
+    union all
+    select o.kpi_id, o.month_start, o.record_id, o.x, c.aggregation, m.segment_id
+    from obs as o
+    join catalog as c on c.kpi_id = o.kpi_id and c.aggregation in ('count', 'median')
     join membership as m
       on m.person_id = o.person_id
      and m.month_start = o.month_start
 ),
 
-obs_periods as (
+holistic_periods as (
     select 'month' as period_grain, month_start as period_start, * exclude (month_start)
-    from obs_segmented
+    from holistic
     union all
     select 'quarter', date_trunc('quarter', month_start)::date, * exclude (month_start)
-    from obs_segmented
-),
-
--- Algebraic aggregates for every KPI; the holistic ones (distinct count, median) only for
--- the KPIs that use them, distinct counts as a spillable DISTINCT then a count, so memory
--- stays bounded however many records a period holds.
-agg_algebraic as (
-    select
-        period_grain, period_start, kpi_id, segment_id,
-        sum(num) as num,
-        sum(den) as den,
-        count(x) as n_x,
-        avg(x) as mean_x,
-        stddev_samp(x) as sd_x,
-        sum(x) as sum_x,
-        count(*) filter (where x >= 9) as promoters,
-        count(*) filter (where x <= 6) as detractors
-    from obs_periods
-    group by 1, 2, 3, 4
+    from holistic
 ),
 
 agg_distinct as (
     select period_grain, period_start, kpi_id, segment_id, count(*) as n_distinct
     from (
         select distinct period_grain, period_start, kpi_id, segment_id, record_id
-        from obs_periods
-        where kpi_id in (select kpi_id from catalog where aggregation = 'count')
+        from holistic_periods
+        where aggregation = 'count'
     )
-    group by 1, 2, 3, 4
+    group by all
 ),
 
 agg_median as (
     select period_grain, period_start, kpi_id, segment_id, quantile_cont(x, 0.5) as median_x
-    from obs_periods
-    where kpi_id in (select kpi_id from catalog where aggregation = 'median')
-    group by 1, 2, 3, 4
+    from holistic_periods
+    where aggregation = 'median'
+    group by all
 ),
 
 agg as (
-    select a.*, d.n_distinct, m.median_x
+    select
+        a.*,
+        a.sum_x / nullif(a.n_x, 0) as mean_x,
+        case when a.n_x > 1
+             then sqrt(greatest(0.0, (a.sum_x2 - a.sum_x * a.sum_x / a.n_x) / (a.n_x - 1)))
+        end as sd_x,
+        d.n_distinct,
+        m.median_x
     from agg_algebraic as a
     left join agg_distinct as d using (period_grain, period_start, kpi_id, segment_id)
     left join agg_median as m using (period_grain, period_start, kpi_id, segment_id)

@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_superseded_versions('zendesk', 'ticket_events') }}") }}
 -- One row per child event of a ticket audit (Create, Change, Comment, ...).
 -- Field changes are normalised across both shapes Zendesk uses:
 --   {"event_type": "Change", "status": "solved", "previous_value": "open"}       (field as key)
@@ -5,8 +7,12 @@
 -- into field_name / new_value / previous_value, and for status into new_status / previous_status
 -- (a Create event carries the initial status). Comment bodies are masked for e-mail addresses
 -- and phone numbers.
+-- A table maintained by load, like stg_matomo__visits: each audit is unnested and parsed once,
+-- when its version lands (record_key, load_id: the raw version each row came from).
 with audits as (
     select
+        record_key,
+        load_id,
         record,
         (record ->> '$.id')::bigint as audit_id,
         (record ->> '$.ticket_id')::bigint as ticket_id,
@@ -14,11 +20,17 @@ with audits as (
         try_cast(record ->> '$.updater_id' as bigint) as updater_id
     from {{ source('zendesk', 'ticket_events') }}
     where {{ not_quarantined('zendesk', 'ticket_events') }}
+    {%- if is_incremental() %}
+      and not exists (
+          select 1 from {{ this }} as t
+          where t.record_key = {{ source('zendesk', 'ticket_events') }}.record_key
+            and t.load_id = {{ source('zendesk', 'ticket_events') }}.load_id)
+    {%- endif %}
 ),
 
 children as (
     select
-        audit_id, ticket_id, audit_at, updater_id,
+        record_key, load_id, audit_id, ticket_id, audit_at, updater_id,
         unnest(json_extract(record, '$.child_events[*]')) as child,
         generate_subscripts(json_extract(record, '$.child_events[*]'), 1) as child_index
     from audits
@@ -62,5 +74,7 @@ select
         as author_id,
     case when child_type = 'Comment' then try_cast(child ->> '$.public' as boolean) end
         as is_public,
-    case when child_type = 'Comment' then {{ mask_pii("child ->> '$.body'") }} end as comment_body
+    case when child_type = 'Comment' then {{ mask_pii("child ->> '$.body'") }} end as comment_body,
+    record_key,
+    load_id
 from typed
