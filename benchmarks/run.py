@@ -17,7 +17,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-PIPELINE = ["generate", "pull", "parse_floor", "validate", "dbt_full", "dbt_month", "floor",
+PIPELINE = ["generate", "pull", "parse_floor", "validate", "dbt_full", "dbt_transform",
+            "dbt_month", "floor",
             "reports", "dbt_parse", "dagster_import", "moodle_latency"]
 SCALE_INDEPENDENT = {"moodle_latency"}  # measured once, at the first scale
 

@@ -3,14 +3,24 @@
 -- a code the form does not know (an old form version, a typo in a drop file, a label exported
 -- instead of the code). Warns with the offending values and how often they occur; staging
 -- keeps the answers, the quality suites decide what is quarantined.
-with answers as (
-    select 'province' as question_name, province as answer from {{ ref('stg_kobo__registrations') }}
-    union all select 'settlement_type', settlement_type from {{ ref('stg_kobo__registrations') }}
-    union all select 'age_band', age_band from {{ ref('stg_kobo__registrations') }}
-    union all select 'gender', gender from {{ ref('stg_kobo__registrations') }}
-    union all select 'employment_status', employment_status from {{ ref('stg_kobo__registrations') }}
-    union all select 'programme', programme from {{ ref('stg_kobo__feedback_responses') }}
-    union all select 'employment_status', employment_status from {{ ref('stg_kobo__feedback_responses') }}
+-- Each staging view is read once (its JSON parsed once) and unpivoted into question / answer.
+with registration_answers as (
+    unpivot (
+        select province, settlement_type, age_band, gender, employment_status
+        from {{ ref('stg_kobo__registrations') }}
+    ) on columns(*) into name question_name value answer
+),
+
+feedback_answers as (
+    unpivot (
+        select programme, employment_status from {{ ref('stg_kobo__feedback_responses') }}
+    ) on columns(*) into name question_name value answer
+),
+
+answers as (
+    select * from registration_answers
+    union all
+    select * from feedback_answers
 ),
 
 known as (

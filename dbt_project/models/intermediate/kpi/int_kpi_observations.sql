@@ -1,10 +1,13 @@
--- Record-level KPI observations in one long table, so that every KPI is aggregated the same
+{{ config(materialized='view') }}
+-- Record-level KPI observations in one long relation, so that every KPI is aggregated the same
 -- way per period and segment in kpi_values. One row per (KPI, record) that belongs to the KPI:
 --   month_start  local month of the record's anchor date (DESIGN.md section 6)
 --   person_id    the record's person (NULL = counts only in segment `all`)
 --   record_id    what a count KPI counts distinctly (ticket, visit, visitor, learner)
 --   num, den     numerator / denominator contributions of rate KPIs
 --   x            the value of median / mean / NPS KPIs
+-- A view: kpi_values is its only reader and aggregates it straight from the facts, rather than
+-- writing seven rows per visit to a table first.
 {% set employed = "('employed', 'self_employed', 'informal_trader')" %}
 
 with tickets as (

@@ -6,7 +6,6 @@ neutral otherwise. Comments are masked for e-mail addresses and phone numbers in
 no PII reaches the model.
 """
 
-import numpy as np
 import pandas as pd
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -24,13 +23,16 @@ def label(score: float) -> str:
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    comments = dbt.ref("stg_kobo__feedback_responses").df()
-    comments = comments.loc[comments["comment_text"].notna(), ["response_id", "comment_text"]]
+    comments = (dbt.ref("stg_kobo__feedback_responses")
+                .filter("comment_text is not null")
+                .project("response_id, comment_text")
+                .df())
+    texts = comments["comment_text"].astype(str)
+    # VADER runs in Python, one text at a time: score each distinct text once (short comments
+    # repeat a lot), then map the scores back onto the responses.
     analyzer = SentimentIntensityAnalyzer()
-    scores = np.array(
-        [analyzer.polarity_scores(str(text))["compound"] for text in comments["comment_text"]],
-        dtype="float64",
-    )
+    score_of = {text: analyzer.polarity_scores(text)["compound"] for text in texts.unique()}
+    scores = texts.map(score_of).to_numpy(dtype="float64")
     return pd.DataFrame({
         "response_id": comments["response_id"].astype("int64").to_numpy(),
         "sentiment_score": scores,
