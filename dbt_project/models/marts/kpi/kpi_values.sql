@@ -47,14 +47,9 @@ segment_months as (
      and m.month_start = p.month_start
 ),
 
--- A quarter's segment value pools the records its person was a member for in each month, so
--- its sums are the sums of its months'.
-agg_algebraic as (
+agg_months as (
     select
-        grain.period_grain,
-        case grain.period_grain when 'month' then month_start
-             else date_trunc('quarter', month_start)::date end as period_start,
-        kpi_id, segment_id,
+        month_start, kpi_id, segment_id,
         sum(num) as num,
         sum(den) as den,
         sum(n_x) as n_x,
@@ -63,7 +58,19 @@ agg_algebraic as (
         sum(promoters) as promoters,
         sum(detractors) as detractors
     from segment_months
-    cross join (values ('month'), ('quarter')) as grain(period_grain)
+    group by all
+),
+
+-- A quarter's segment value pools the records its person was a member for in each of its
+-- months, so its sums are the sums of its months'.
+agg_algebraic as (
+    select 'month' as period_grain, month_start as period_start, * exclude (month_start)
+    from agg_months
+    union all
+    select
+        'quarter', date_trunc('quarter', month_start)::date, kpi_id, segment_id,
+        sum(num), sum(den), sum(n_x), sum(sum_x), sum(sum_x2), sum(promoters), sum(detractors)
+    from agg_months
     group by all
 ),
 
