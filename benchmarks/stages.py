@@ -188,8 +188,13 @@ def _dbt(workdir: Path, args: list[str], timings: bool = True) -> dict:
             "slowest": [[u.split(".")[-1], round(t, 2)] for u, t in timings[:8]]}
 
 
+PRODUCTION = ["--exclude-resource-type", "unit_test"]
+"""As the Dagster assets run dbt: unit tests belong to CI (`make test`)."""
+
+
 def dbt_full(workdir: Path) -> dict:
-    return _dbt(workdir, ["build", "--full-refresh", "--vars", '{"as_of": "2026-01-01"}'])
+    return _dbt(workdir, ["build", *PRODUCTION, "--full-refresh",
+                          "--vars", '{"as_of": "2026-01-01"}'])
 
 
 def dbt_transform(workdir: Path) -> dict:
@@ -199,7 +204,7 @@ def dbt_transform(workdir: Path) -> dict:
 
 def dbt_month(workdir: Path) -> dict:
     vars_ = '{"as_of": "2026-01-01", "period_start": "2025-06-01", "period_end": "2025-07-01"}'
-    return _dbt(workdir, ["build", "--select", "config.materialized:incremental",
+    return _dbt(workdir, ["build", *PRODUCTION, "--select", "config.materialized:incremental",
                           "--vars", vars_])
 
 
