@@ -2,7 +2,9 @@
 -- the period, with n, 95% interval and reliability (DESIGN.md sections 6 and 8).
 -- A record counts for a segment when its person is a member in the record's month, so a
 -- quarter's segment value pools the three months' member records.
-with obs as (
+-- obs is a view over the facts, cheap to read again: each consumer reads it rather than
+-- DuckDB materialising (and spilling) tens of millions of rows once.
+with obs as not materialized (
     select * from {{ ref('int_kpi_observations') }}
 ),
 
@@ -10,8 +12,9 @@ catalog as (
     select kpi_id, aggregation from {{ ref('kpi_catalog') }}
 ),
 
+-- One row per month, person and segment (a tested unique combination of the mart).
 membership as (
-    select distinct month_start, person_id, segment_id from {{ ref('fct_segment_membership') }}
+    select month_start, person_id, segment_id from {{ ref('fct_segment_membership') }}
 ),
 
 segment_versions as (
@@ -27,37 +30,37 @@ person_months as (
         kpi_id, month_start, person_id,
         sum(num) as num,
         sum(den) as den,
-        count(x) as n_x,
+        count(*)::double as n_records,
+        count(x)::double as n_x,
         sum(x) as sum_x,
         sum(x * x) as sum_x2,
-        count(*) filter (where x >= 9) as promoters,
-        count(*) filter (where x <= 6) as detractors
+        (count(*) filter (where x >= 9))::double as promoters,
+        (count(*) filter (where x <= 6))::double as detractors
     from obs
     group by all
 ),
 
-segment_months as (
-    select p.* exclude (person_id), 'all' as segment_id
-    from person_months as p
+{%- set measures = ['num', 'den', 'n_records', 'n_x', 'sum_x', 'sum_x2', 'promoters',
+                    'detractors'] %}
+
+agg_months as (
+    select
+        month_start, kpi_id, 'all' as segment_id,
+        {%- for m in measures %}
+        sum({{ m }}) as {{ m }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from person_months
+    group by all
     union all
-    select p.* exclude (person_id), m.segment_id
+    select
+        p.month_start, p.kpi_id, m.segment_id,
+        {%- for m in measures %}
+        sum(p.{{ m }}){{ ',' if not loop.last }}
+        {%- endfor %}
     from person_months as p
     join membership as m
       on m.person_id = p.person_id
      and m.month_start = p.month_start
-),
-
-agg_months as (
-    select
-        month_start, kpi_id, segment_id,
-        sum(num) as num,
-        sum(den) as den,
-        sum(n_x) as n_x,
-        sum(sum_x) as sum_x,
-        sum(sum_x2) as sum_x2,
-        sum(promoters) as promoters,
-        sum(detractors) as detractors
-    from segment_months
     group by all
 ),
 
@@ -69,49 +72,79 @@ agg_algebraic as (
     union all
     select
         'quarter', date_trunc('quarter', month_start)::date, kpi_id, segment_id,
-        sum(num), sum(den), sum(n_x), sum(sum_x), sum(sum_x2), sum(promoters), sum(detractors)
+        {%- for m in measures %}
+        sum({{ m }}){{ ',' if not loop.last }}
+        {%- endfor %}
     from agg_months
     group by all
 ),
 
--- Distinct counts and medians need the records: only for the KPIs that use them, distinct
--- counts as a spillable DISTINCT then a count (a record counted once per quarter however many
--- of its months it appears in).
-holistic as (
-    select o.kpi_id, o.month_start, o.record_id, o.x, c.aggregation, 'all' as segment_id
+-- A count KPI counts distinct record ids. Where no record id repeats (a ticket, a visit), that
+-- is its number of records, an algebraic sum like the others.
+count_kpis as (
+    select o.kpi_id, count(*) = count(distinct o.record_id) as records_are_distinct
     from obs as o
-    join catalog as c on c.kpi_id = o.kpi_id and c.aggregation in ('count', 'median')
-    union all
-    select o.kpi_id, o.month_start, o.record_id, o.x, c.aggregation, m.segment_id
-    from obs as o
-    join catalog as c on c.kpi_id = o.kpi_id and c.aggregation in ('count', 'median')
-    join membership as m
-      on m.person_id = o.person_id
-     and m.month_start = o.month_start
+    join catalog as c on c.kpi_id = o.kpi_id and c.aggregation = 'count'
+    group by all
 ),
 
-holistic_periods as (
-    select 'month' as period_grain, month_start as period_start, * exclude (month_start)
-    from holistic
+-- The other count KPIs (a visitor, a learner) need the records themselves: once per person
+-- and month, then per segment, then a spillable DISTINCT per period (a record counted once
+-- per quarter however many of its months it appears in).
+repeated_records as (
+    select distinct o.kpi_id, o.month_start, o.person_id, o.record_id
+    from obs as o
+    join count_kpis as k on k.kpi_id = o.kpi_id and not k.records_are_distinct
+),
+
+repeated_records_segmented as (
+    select kpi_id, month_start, record_id, 'all' as segment_id
+    from repeated_records
     union all
-    select 'quarter', date_trunc('quarter', month_start)::date, * exclude (month_start)
-    from holistic
+    select r.kpi_id, r.month_start, r.record_id, m.segment_id
+    from repeated_records as r
+    join membership as m
+      on m.person_id = r.person_id
+     and m.month_start = r.month_start
 ),
 
 agg_distinct as (
     select period_grain, period_start, kpi_id, segment_id, count(*) as n_distinct
     from (
-        select distinct period_grain, period_start, kpi_id, segment_id, record_id
-        from holistic_periods
-        where aggregation = 'count'
+        select distinct 'month' as period_grain, month_start as period_start, kpi_id,
+                        segment_id, record_id
+        from repeated_records_segmented
+        union all
+        select distinct 'quarter', date_trunc('quarter', month_start)::date, kpi_id,
+                        segment_id, record_id
+        from repeated_records_segmented
     )
     group by all
 ),
 
+-- Medians need every value.
+median_values as (
+    select o.kpi_id, o.month_start, o.x, 'all' as segment_id
+    from obs as o
+    join catalog as c on c.kpi_id = o.kpi_id and c.aggregation = 'median'
+    union all
+    select o.kpi_id, o.month_start, o.x, m.segment_id
+    from obs as o
+    join catalog as c on c.kpi_id = o.kpi_id and c.aggregation = 'median'
+    join membership as m
+      on m.person_id = o.person_id
+     and m.month_start = o.month_start
+),
+
 agg_median as (
-    select period_grain, period_start, kpi_id, segment_id, quantile_cont(x, 0.5) as median_x
-    from holistic_periods
-    where aggregation = 'median'
+    select 'month' as period_grain, month_start as period_start, kpi_id, segment_id,
+           quantile_cont(x, 0.5) as median_x
+    from median_values
+    group by all
+    union all
+    select 'quarter', date_trunc('quarter', month_start)::date, kpi_id, segment_id,
+           quantile_cont(x, 0.5)
+    from median_values
     group by all
 ),
 
@@ -122,9 +155,10 @@ agg as (
         case when a.n_x > 1
              then sqrt(greatest(0.0, (a.sum_x2 - a.sum_x * a.sum_x / a.n_x) / (a.n_x - 1)))
         end as sd_x,
-        d.n_distinct,
+        case when k.records_are_distinct then a.n_records else d.n_distinct end as n_distinct,
         m.median_x
     from agg_algebraic as a
+    left join count_kpis as k using (kpi_id)
     left join agg_distinct as d using (period_grain, period_start, kpi_id, segment_id)
     left join agg_median as m using (period_grain, period_start, kpi_id, segment_id)
 ),
