@@ -41,10 +41,12 @@
         lambda k: k = '{{ name }}' or ends_with(k, '/{{ name }}'))[1])
 {%- endmacro %}
 
-{#- URL without scheme and host, query string, fragment or trailing slash. -#}
+{#- URL path: without scheme and host, query string, fragment or trailing slash; '/' for the
+    home page (and for a missing URL). Written so that `expr` is evaluated once: nullif() would
+    evaluate its argument twice, and this runs for every action of every visit. -#}
 {% macro url_path(expr) -%}
-    coalesce(nullif(rtrim(regexp_replace(regexp_replace({{ expr }}, '[?#].*$', ''),
-                                         '^[a-z]+://[^/]+', ''), '/'), ''), '/')
+    coalesce('/' || trim(regexp_replace(split_part(split_part({{ expr }}, '#', 1), '?', 1),
+                                        '^[a-z]+://[^/]+', ''), '/'), '/')
 {%- endmacro %}
 
 {#- The data cut-off: var('as_of') if given, else now. -#}
