@@ -22,13 +22,7 @@ with parsed as (
                                "eventAction": "VARCHAR", "timestamp": "VARCHAR"}]
         }') as v
     from {{ source('matomo', 'visits') }}
-    where {{ not_quarantined('matomo', 'visits') }}
-    {%- if is_incremental() %}
-      and not exists (
-          select 1 from {{ this }} as t
-          where t.record_key = {{ source('matomo', 'visits') }}.record_key
-            and t.load_id = {{ source('matomo', 'visits') }}.load_id)
-    {%- endif %}
+    where {{ versions_to_parse('matomo', 'visits') }}
 ),
 
 visits as (

@@ -19,13 +19,7 @@ with audits as (
         (record ->> '$.created_at')::timestamptz as audit_at,
         try_cast(record ->> '$.updater_id' as bigint) as updater_id
     from {{ source('zendesk', 'ticket_events') }}
-    where {{ not_quarantined('zendesk', 'ticket_events') }}
-    {%- if is_incremental() %}
-      and not exists (
-          select 1 from {{ this }} as t
-          where t.record_key = {{ source('zendesk', 'ticket_events') }}.record_key
-            and t.load_id = {{ source('zendesk', 'ticket_events') }}.load_id)
-    {%- endif %}
+    where {{ versions_to_parse('zendesk', 'ticket_events') }}
 ),
 
 children as (
