@@ -68,3 +68,22 @@
           when ({{ abs_value }}) >= {{ weak }} then 'weak'
           else 'none' end)
 {%- endmacro %}
+
+{#- kpi_values' algebraic measures of a group of observations (num, den, x): sums and counts
+    that any coarser grain adds up. -#}
+{% macro kpi_algebraic_measures() -%}
+        sum(num) as num,
+        sum(den) as den,
+        count(*)::double as n_records,
+        count(x)::double as n_x,
+        sum(x) as sum_x,
+        sum(x * x) as sum_x2,
+        (count(*) filter (where x >= 9))::double as promoters,
+        (count(*) filter (where x <= 6))::double as detractors
+{%- endmacro %}
+
+{#- GROUP BY of one pass that yields both grains: by `columns` and month_start, and by
+    `columns` and quarter_start (the other one is NULL in each row). -#}
+{% macro kpi_by_month_and_quarter(columns) -%}
+    group by grouping sets (({{ columns }}, month_start), ({{ columns }}, quarter_start))
+{%- endmacro %}

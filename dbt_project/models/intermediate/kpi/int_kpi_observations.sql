@@ -7,28 +7,29 @@
 --   num, den     numerator / denominator contributions of rate KPIs
 --   x            the value of median / mean / NPS KPIs
 -- A view: kpi_values is its only reader and aggregates it straight from the facts, rather than
--- writing seven rows per visit to a table first.
+-- writing seven rows per visit to a table first. The fact CTEs are not materialised: each
+-- branch scans only the columns it needs.
 {% set employed = "('employed', 'self_employed', 'informal_trader')" %}
 
-with tickets as (
+with tickets as not materialized (
     select * from {{ ref('fct_tickets') }}
 ),
 
-visits as (
+visits as not materialized (
     select *, date_trunc('month', visit_date)::date as month_start from {{ ref('fct_web_visits') }}
 ),
 
-enrolments as (
+enrolments as not materialized (
     select * from {{ ref('fct_enrolments') }}
 ),
 
-feedback as (
+feedback as not materialized (
     select *, {{ local_month('submitted_at') }} as month_start
     from {{ ref('fct_survey_responses') }}
     where form = 'feedback'
 ),
 
-people as (
+people as not materialized (
     select * from {{ ref('dim_person') }}
 ),
 

@@ -12,7 +12,7 @@ registrations as (
     select
         person_id,
         submitted_at,
-        {{ local_month('submitted_at') }} as submitted_month,
+        timezone('{{ tz }}', submitted_at) as submitted_local,
         province, settlement_type, age_band, gender, employment_status, is_single_parent
     from {{ ref('stg_kobo__registrations') }}
     where person_id is not null
@@ -55,17 +55,17 @@ person_months as (
       on m.month_start >= coalesce(date_trunc('month', p.signup_date)::date, (select first_month from bounds))
 ),
 
+-- The person's latest registration submitted before the month ends (local time): an as-of
+-- join, one probe per person-month rather than every earlier registration ranked.
 latest_registration as (
     select
         pm.person_id,
         pm.month_start,
         r.province, r.settlement_type, r.age_band, r.gender, r.employment_status, r.is_single_parent
     from person_months as pm
-    join registrations as r
+    asof join registrations as r
       on r.person_id = pm.person_id
-     and r.submitted_month <= pm.month_start
-    qualify row_number() over (
-        partition by pm.person_id, pm.month_start order by r.submitted_at desc) = 1
+     and r.submitted_local < pm.next_month_start
 ),
 
 tickets_by_month as (

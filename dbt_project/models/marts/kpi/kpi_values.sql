@@ -21,36 +21,29 @@ segment_versions as (
     select segment_id, active_from, active_to from {{ ref('dim_segment') }}
 ),
 
--- Algebraic measures (sums and counts) per KPI, month and person first: the segment join then
--- works on person-months instead of records, and any grain adds these sums up. The spread of
--- a mean KPI comes from the sum and the sum of squares (exact in double for integer values
--- while the sum of squares stays below 2^53, about 9e15).
-person_months as (
-    select
-        kpi_id, month_start, person_id,
-        sum(num) as num,
-        sum(den) as den,
-        count(*)::double as n_records,
-        count(x)::double as n_x,
-        sum(x) as sum_x,
-        sum(x * x) as sum_x2,
-        (count(*) filter (where x >= 9))::double as promoters,
-        (count(*) filter (where x <= 6))::double as detractors
+{%- set measures = ['num', 'den', 'n_records', 'n_x', 'sum_x', 'sum_x2', 'promoters',
+                    'detractors'] %}
+
+
+-- Algebraic measures: sums and counts, so that any grain adds them up. The spread of a mean KPI
+-- comes from the sum and the sum of squares (exact in double for integer values while the sum
+-- of squares stays below 2^53, about 9e15). Segment `all` straight from the records; segments
+-- from per-person-month sums, so the membership join works on person-months, not records.
+agg_all as (
+    select month_start, kpi_id, 'all' as segment_id, {{ kpi_algebraic_measures() }}
     from obs
     group by all
 ),
 
-{%- set measures = ['num', 'den', 'n_records', 'n_x', 'sum_x', 'sum_x2', 'promoters',
-                    'detractors'] %}
+person_months as (
+    select kpi_id, month_start, person_id, {{ kpi_algebraic_measures() }}
+    from obs
+    where person_id is not null
+    group by all
+),
 
 agg_months as (
-    select
-        month_start, kpi_id, 'all' as segment_id,
-        {%- for m in measures %}
-        sum({{ m }}) as {{ m }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    from person_months
-    group by all
+    select * from agg_all
     union all
     select
         p.month_start, p.kpi_id, m.segment_id,
@@ -89,8 +82,8 @@ count_kpis as (
 ),
 
 -- The other count KPIs (a visitor, a learner) need the records themselves: once per person
--- and month, then per segment, then a spillable DISTINCT per period (a record counted once
--- per quarter however many of its months it appears in).
+-- and month, then per segment, then distinct per month and per quarter in one pass (a record
+-- counted once per quarter however many of its months it appears in).
 repeated_records as (
     select distinct o.kpi_id, o.month_start, o.person_id, o.record_id
     from obs as o
@@ -107,18 +100,20 @@ repeated_records_segmented as (
       on m.person_id = r.person_id
      and m.month_start = r.month_start
 ),
+distinct_records as (
+    select kpi_id, segment_id, month_start, quarter_start, record_id
+    from (select *, date_trunc('quarter', month_start)::date as quarter_start
+          from repeated_records_segmented)
+    {{ kpi_by_month_and_quarter('kpi_id, segment_id, record_id') }}
+),
 
 agg_distinct as (
-    select period_grain, period_start, kpi_id, segment_id, count(*) as n_distinct
-    from (
-        select distinct 'month' as period_grain, month_start as period_start, kpi_id,
-                        segment_id, record_id
-        from repeated_records_segmented
-        union all
-        select distinct 'quarter', date_trunc('quarter', month_start)::date, kpi_id,
-                        segment_id, record_id
-        from repeated_records_segmented
-    )
+    select
+        case when month_start is null then 'quarter' else 'month' end as period_grain,
+        coalesce(month_start, quarter_start) as period_start,
+        kpi_id, segment_id,
+        count(*) as n_distinct
+    from distinct_records
     group by all
 ),
 
@@ -137,15 +132,14 @@ median_values as (
 ),
 
 agg_median as (
-    select 'month' as period_grain, month_start as period_start, kpi_id, segment_id,
-           quantile_cont(x, 0.5) as median_x
-    from median_values
-    group by all
-    union all
-    select 'quarter', date_trunc('quarter', month_start)::date, kpi_id, segment_id,
-           quantile_cont(x, 0.5)
-    from median_values
-    group by all
+    select
+        case when month_start is null then 'quarter' else 'month' end as period_grain,
+        coalesce(month_start, quarter_start) as period_start,
+        kpi_id, segment_id,
+        quantile_cont(x, 0.5) as median_x
+    from (select *, date_trunc('quarter', month_start)::date as quarter_start
+          from median_values)
+    {{ kpi_by_month_and_quarter('kpi_id, segment_id') }}
 ),
 
 agg as (
@@ -164,7 +158,7 @@ agg as (
 ),
 
 bounds as (
-    select min(month_start) as first_month, max(month_start) as last_month from obs
+    select min(month_start) as first_month, max(month_start) as last_month from agg_all
 ),
 
 months as (
