@@ -9,40 +9,54 @@
 -- and phone numbers.
 -- A table maintained by load, like stg_matomo__visits: each audit is unnested and parsed once,
 -- when its version lands (record_key, load_id: the raw version each row came from).
+-- Each audit and each child event is parsed once (from_json into a struct); only the
+-- field-as-key Change shape looks at the child's keys.
 with audits as (
     select
         record_key,
         load_id,
-        record,
-        (record ->> '$.id')::bigint as audit_id,
-        (record ->> '$.ticket_id')::bigint as ticket_id,
-        (record ->> '$.created_at')::timestamptz as audit_at,
-        try_cast(record ->> '$.updater_id' as bigint) as updater_id
+        from_json(record, '{"id": "VARCHAR", "ticket_id": "VARCHAR", "created_at": "VARCHAR",
+                            "updater_id": "VARCHAR", "child_events": ["JSON"]}') as a
     from {{ source('zendesk', 'ticket_events') }}
     where {{ versions_to_parse('zendesk', 'ticket_events') }}
 ),
 
 children as (
     select
-        record_key, load_id, audit_id, ticket_id, audit_at, updater_id,
-        unnest(json_extract(record, '$.child_events[*]')) as child,
-        generate_subscripts(json_extract(record, '$.child_events[*]'), 1) as child_index
+        record_key,
+        load_id,
+        a.id::bigint as audit_id,
+        a.ticket_id::bigint as ticket_id,
+        a.created_at::timestamptz as audit_at,
+        try_cast(a.updater_id as bigint) as updater_id,
+        unnest(a.child_events) as child,
+        generate_subscripts(a.child_events, 1) as child_index
     from audits
+),
+
+parsed as (
+    select
+        *,
+        from_json(child, '{"event_type": "VARCHAR", "field_name": "VARCHAR", "value": "VARCHAR",
+                           "previous_value": "VARCHAR", "status": "VARCHAR", "id": "VARCHAR",
+                           "author_id": "VARCHAR", "public": "VARCHAR", "body": "VARCHAR",
+                           "created_at": "VARCHAR"}') as c
+    from children
 ),
 
 typed as (
     select
         *,
-        child ->> '$.event_type' as child_type,
+        c.event_type as child_type,
         case
-            when child ->> '$.event_type' = 'Change' and child ->> '$.field_name' is not null
-                then lower(child ->> '$.field_name')
-            when child ->> '$.event_type' = 'Change'
+            when c.event_type = 'Change' and c.field_name is not null
+                then lower(c.field_name)
+            when c.event_type = 'Change'
                 then lower(list_filter(json_keys(child), lambda k: k not in (
                     'id', 'event_type', 'previous_value', 'value', 'field_name', 'via',
                     'via_reference_id', 'created_at'))[1])
         end as field_name
-    from children
+    from parsed
 )
 
 select
@@ -50,25 +64,23 @@ select
     ticket_id,
     child_index,
     child_type,
-    coalesce((child ->> '$.created_at')::timestamptz, audit_at) as event_at,
+    coalesce(c.created_at::timestamptz, audit_at) as event_at,
     updater_id,
     field_name,
     case when child_type = 'Change'
-         then coalesce(child ->> '$.value', child ->> ('$."' || field_name || '"')) end as new_value,
-    case when child_type = 'Change' then child ->> '$.previous_value' end as previous_value,
+         then coalesce(c.value, child ->> ('$."' || field_name || '"')) end as new_value,
+    case when child_type = 'Change' then c.previous_value end as previous_value,
     case
-        when child_type = 'Create' then lower(child ->> '$.status')
+        when child_type = 'Create' then lower(c.status)
         when child_type = 'Change' and field_name = 'status'
-            then lower(coalesce(child ->> '$.value', child ->> '$.status'))
+            then lower(coalesce(c.value, c.status))
     end as new_status,
     case when child_type = 'Change' and field_name = 'status'
-         then lower(child ->> '$.previous_value') end as previous_status,
-    case when child_type = 'Comment' then try_cast(child ->> '$.id' as bigint) end as comment_id,
-    case when child_type = 'Comment' then try_cast(child ->> '$.author_id' as bigint) end
-        as author_id,
-    case when child_type = 'Comment' then try_cast(child ->> '$.public' as boolean) end
-        as is_public,
-    case when child_type = 'Comment' then {{ mask_pii("child ->> '$.body'") }} end as comment_body,
+         then lower(c.previous_value) end as previous_status,
+    case when child_type = 'Comment' then try_cast(c.id as bigint) end as comment_id,
+    case when child_type = 'Comment' then try_cast(c.author_id as bigint) end as author_id,
+    case when child_type = 'Comment' then try_cast(c.public as boolean) end as is_public,
+    case when child_type = 'Comment' then {{ mask_pii('c.body') }} end as comment_body,
     record_key,
     load_id
 from typed
