@@ -10,4 +10,3 @@
           and q.load_id = {{ source(source_name, entity) }}.load_id
     )
 {%- endmacro %}
-

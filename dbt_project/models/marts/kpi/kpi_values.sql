@@ -21,10 +21,6 @@ segment_versions as (
     select segment_id, active_from, active_to from {{ ref('dim_segment') }}
 ),
 
-{%- set measures = ['num', 'den', 'n_records', 'n_x', 'sum_x', 'sum_x2', 'promoters',
-                    'detractors'] %}
-
-
 -- Algebraic measures: sums and counts, so that any grain adds them up. The spread of a mean KPI
 -- comes from the sum and the sum of squares (exact in double for integer values while the sum
 -- of squares stays below 2^53, about 9e15). Segment `all` straight from the records; segments
@@ -42,19 +38,21 @@ person_months as (
     group by all
 ),
 
+-- Coarser grains add the measures up: COLUMNS(...) sums every measure column, whatever
+-- kpi_algebraic_measures() defines.
 agg_months as (
     select * from agg_all
     union all
-    select
-        p.month_start, p.kpi_id, m.segment_id,
-        {%- for m in measures %}
-        sum(p.{{ m }}){{ ',' if not loop.last }}
-        {%- endfor %}
-    from person_months as p
-    join membership as m
-      on m.person_id = p.person_id
-     and m.month_start = p.month_start
-    group by all
+    select month_start, kpi_id, segment_id,
+           sum(columns(* exclude (month_start, kpi_id, segment_id)))
+    from (
+        select p.* exclude (person_id), m.segment_id
+        from person_months as p
+        join membership as m
+          on m.person_id = p.person_id
+         and m.month_start = p.month_start
+    )
+    group by month_start, kpi_id, segment_id
 ),
 
 -- A quarter's segment value pools the records its person was a member for in each of its
@@ -63,13 +61,10 @@ agg_algebraic as (
     select 'month' as period_grain, month_start as period_start, * exclude (month_start)
     from agg_months
     union all
-    select
-        'quarter', date_trunc('quarter', month_start)::date, kpi_id, segment_id,
-        {%- for m in measures %}
-        sum({{ m }}){{ ',' if not loop.last }}
-        {%- endfor %}
-    from agg_months
-    group by all
+    select 'quarter', quarter_start, kpi_id, segment_id,
+           sum(columns(* exclude (month_start, quarter_start, kpi_id, segment_id)))
+    from (select *, date_trunc('quarter', month_start)::date as quarter_start from agg_months)
+    group by quarter_start, kpi_id, segment_id
 ),
 
 -- A count KPI counts distinct record ids. Where no record id repeats (a ticket, a visit), that
