@@ -40,7 +40,8 @@ RAW_COLUMNS = """
 
 
 BATCH_BYTES = 32 * 2**20
-"""Landing bytes parsed per statement when building a raw table."""
+BATCH_FILES = 256
+"""Landing bytes, and files, parsed per statement when building a raw table."""
 
 
 def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
@@ -64,8 +65,12 @@ class RawBuildResult:
     unkeyed_records: int
 
 
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _sql_list(paths: Iterable[str]) -> str:
-    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+    return "[" + ", ".join(_sql_text(p) for p in paths) + "]"
 
 
 def _stage_metas(con: duckdb.DuckDBPyConnection, landing_root: Path, source: str,
@@ -95,14 +100,14 @@ def _stage_metas(con: duckdb.DuckDBPyConnection, landing_root: Path, source: str
 
 
 def _payload_batches(con: duckdb.DuckDBPyConnection) -> list[list[tuple[str, str]]]:
-    """The ok payloads as (path, format) batches of about BATCH_BYTES each, so a statement
-    parses a bounded slice of the landing files however many there are."""
+    """The ok payloads as (path, format) batches of about BATCH_BYTES and at most BATCH_FILES
+    each, so a statement parses a bounded slice of the landing files however many there are."""
     batches: list[list[tuple[str, str]]] = [[]]
     size = 0
     for path, fmt, nbytes in con.execute(
             "SELECT payload_path, fmt, coalesce((meta->>'$.bytes')::BIGINT, 0) FROM metas "
             "WHERE status = 'ok' ORDER BY payload_path").fetchall():
-        if batches[-1] and size + nbytes > BATCH_BYTES:
+        if batches[-1] and (size + nbytes > BATCH_BYTES or len(batches[-1]) == BATCH_FILES):
             batches.append([])
             size = 0
         batches[-1].append((path, fmt))
@@ -133,29 +138,40 @@ def _records_sql(batch: list[tuple[str, str]], data_dir: Path) -> str:
                    extra, load_id, loaded_at, payload_path
             FROM lists
         """)
+    # A line's position comes from `row_number() OVER ()` over that one file alone: DuckDB
+    # keeps a single scan's order there, and only there (a partitioned window over several
+    # files, or one after a join, numbers a large file's parallel chunks in any order).
     jsonl_files = [path for path, fmt in batch if fmt == "jsonl"]
     if jsonl_files:
+        lines = "\nUNION ALL\n".join(f"""
+            (SELECT json AS item, row_number() OVER ()::INTEGER AS record_index,
+                    {_sql_text(path)} AS payload_path
+             FROM read_json_objects({_sql_text(path)}, format = 'newline_delimited'))"""
+                                     for path in jsonl_files)
+        # per-line keys (`record_extras`) are unnested once per file, not looked up per line
         parts.append(f"""
-            SELECT item, record_index,
-                   coalesce(json_merge_patch(extra, meta -> '$.record_extras'
-                                             -> ('$[' || (record_index - 1) || ']')), extra)
-                       AS extra,
-                   load_id, loaded_at, payload_path
-            FROM (
-                SELECT o.json AS item,
-                       row_number() OVER (PARTITION BY o.filename)::INTEGER AS record_index,
-                       m.extra, m.meta, m.load_id, m.loaded_at, m.payload_path
-                FROM read_json_objects({_sql_list(jsonl_files)}, format = 'newline_delimited',
-                                       filename = true) o
-                JOIN metas m ON m.payload_path = o.filename
+            WITH line_extras AS (
+                SELECT payload_path, unnest(extras) AS line_extra,
+                       generate_subscripts(extras, 1) AS record_index
+                FROM (SELECT payload_path,
+                             from_json(meta -> '$.record_extras', '["json"]') AS extras
+                      FROM metas
+                      WHERE list_contains({_sql_list(jsonl_files)}, payload_path)
+                        AND json_type(meta -> '$.record_extras') = 'ARRAY')
             )
+            SELECT o.item, o.record_index,
+                   coalesce(json_merge_patch(m.extra, e.line_extra), m.extra) AS extra,
+                   m.load_id, m.loaded_at, m.payload_path
+            FROM ({lines}) o
+            JOIN metas m USING (payload_path)
+            LEFT JOIN line_extras e USING (payload_path, record_index)
         """)
     for path in (path for path, fmt in batch if fmt == "csv"):
         parts.append(f"""
-            SELECT to_json(c) AS item, row_number() OVER ()::INTEGER AS record_index,
-                   m.extra, m.load_id, m.loaded_at, m.payload_path
-            FROM read_csv('{path.replace("'", "''")}', all_varchar = true, header = true) c
-            JOIN metas m ON m.payload_path = '{path.replace("'", "''")}'
+            SELECT c.item, c.record_index, m.extra, m.load_id, m.loaded_at, m.payload_path
+            FROM (SELECT to_json(r) AS item, row_number() OVER ()::INTEGER AS record_index
+                  FROM read_csv({_sql_text(path)}, all_varchar = true, header = true) r) c
+            JOIN metas m ON m.payload_path = {_sql_text(path)}
         """)
     union = "\nUNION ALL\n".join(f"({p})" for p in parts)
     return f"""

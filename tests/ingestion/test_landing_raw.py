@@ -131,3 +131,29 @@ def test_cursor_store_round_trip(tmp_path: Path) -> None:
     assert cursors.get("zendesk", "tickets") is None
     cursors.set("zendesk", "tickets", {"cursor": "abc", "start_time": 1})
     assert cursors.get("zendesk", "tickets") == {"cursor": "abc", "start_time": 1}
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_record_index_is_the_position_in_a_large_file(tmp_path: Path, fmt: str) -> None:
+    """DuckDB reads a large file in parallel chunks: each record must still get its own line's
+    position and, for Moodle's one-response-per-line files, its own student's id."""
+    lines = 120_000
+    if fmt == "jsonl":
+        source, entity, key = "moodle", "completions", "record->>'$.userid'"
+        payload = b"".join(json.dumps({"line": n, "completed": n % 2 == 0}).encode() + b"\n"
+                           for n in range(1, lines + 1))
+        extras = {"extra": {"courseid": 9},
+                  "record_extras": [{"userid": n} for n in range(1, lines + 1)]}
+    else:
+        source, entity, key = "kobo", "feedback", "record_key"
+        payload = ("_id,line\n" + "".join(f"{n},{n}\n" for n in range(1, lines + 1))).encode()
+        extras = {}
+    load = LandingStore(tmp_path).new_load(source, entity)
+    load.land(payload, request={}, records_path=None, record_count=lines, fmt=fmt, **extras)
+    warehouse = tmp_path / "w.duckdb"
+    rebuild_raw(warehouse, tmp_path, [(source, entity)])
+    misplaced = _rows(warehouse, f"""
+        SELECT count(*), count(*) FILTER (WHERE (record->>'$.line')::INT <> record_index
+                                             OR {key} <> record->>'$.line')
+        FROM raw.{source}__{entity}""")
+    assert misplaced == [(lines, 0)]
