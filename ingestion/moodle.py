@@ -63,47 +63,53 @@ def pull(credentials: SourceCredentials, settings: Settings, log: logging.Logger
     simple("categories", "core_course_get_categories")
     courses = [c for c in simple("courses", "core_course_get_courses") if c.get("format") != "site"]
     calls = 0
-    for course in courses:
-        cid = course["id"]
-        users, body = moodle.call("core_enrol_get_enrolled_users", {"courseid": cid},
-                                  loads["enrolments"])
-        loads["enrolments"].land(body, endpoint=PATH, params={"courseid": cid},
-                                 records_path=None, count=len(users), extra={"courseid": cid})
-        students = [u["id"] for u in users
-                    if any(r.get("shortname") == "student" for r in u.get("roles", []))]
-
-        def completion(uid: int, cid: int = cid) -> tuple[int, Any, bytes]:
-            doc, body = moodle.call("core_completion_get_course_completion_status",
-                                    {"courseid": cid, "userid": uid})
-            return uid, doc, body
-
-        lines: list[bytes] = []
-        line_users: list[dict[str, int]] = []
-        calls += len(students)
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            for uid, doc, body in pool.map(completion, students):
-                params = {"courseid": cid, "userid": uid}
-                if "exception" in doc:
-                    loads["completions"].land(body, endpoint=PATH, params=params,
-                                              records_path="$", count=0, status="rejected",
-                                              error=f"{doc.get('errorcode')}: {doc.get('message')}")
-                elif b"\n" in body:  # not one JSON line: lands on its own, as sent
-                    loads["completions"].land(body, endpoint=PATH, params=params,
-                                              records_path="$", count=1, extra=params)
-                else:
-                    lines.append(body.strip())
-                    line_users.append({"userid": uid})
-        if lines:
-            # one file per course, each line one student's response as sent: a durable write
-            # per course instead of per student (the fsyncs, not the calls, were the cost)
-            loads["completions"].land(b"\n".join(lines) + b"\n", endpoint=PATH,
-                                      params={"courseid": cid, "users": len(line_users)},
-                                      records_path=None, count=len(lines), fmt="jsonl",
-                                      extra={"courseid": cid}, record_extras=line_users)
-        grades, body = moodle.call("gradereport_user_get_grade_items", {"courseid": cid},
-                                   loads["grades"])
-        loads["grades"].land(body, endpoint=PATH, params={"courseid": cid},
-                             records_path="usergrades", count=len(grades.get("usergrades", [])))
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:  # one pool for every course
+        for course in courses:
+            cid = course["id"]
+            users, body = moodle.call("core_enrol_get_enrolled_users", {"courseid": cid},
+                                      loads["enrolments"])
+            loads["enrolments"].land(body, endpoint=PATH, params={"courseid": cid},
+                                     records_path=None, count=len(users), extra={"courseid": cid})
+            students = [u["id"] for u in users
+                        if any(r.get("shortname") == "student" for r in u.get("roles", []))]
+            calls += len(students)
+            _completions(moodle, pool, loads["completions"], cid, students)
+            grades, body = moodle.call("gradereport_user_get_grade_items", {"courseid": cid},
+                                       loads["grades"])
+            loads["grades"].land(body, endpoint=PATH, params={"courseid": cid},
+                                 records_path="usergrades",
+                                 count=len(grades.get("usergrades", [])))
     loads["completions"].pull.calls = calls
     return {entity: load.finish(moodle.client.retries if entity == "completions" else 0)
             for entity, load in loads.items()}
+
+
+def _completions(moodle: MoodleCaller, pool: ThreadPoolExecutor, load: EntityLoad, cid: int,
+                 students: list[int]) -> None:
+    """Each student's completion status (one call each, concurrently), landed as one file per
+    course whose lines are the responses as sent: one durable write per course instead of per
+    student (the fsyncs, not the calls, were the cost)."""
+
+    def completion(uid: int) -> tuple[int, Any, bytes]:
+        doc, body = moodle.call("core_completion_get_course_completion_status",
+                                {"courseid": cid, "userid": uid})
+        return uid, doc, body
+
+    lines: list[bytes] = []
+    line_users: list[dict[str, int]] = []
+    for uid, doc, body in pool.map(completion, students):
+        params = {"courseid": cid, "userid": uid}
+        if "exception" in doc:
+            load.land(body, endpoint=PATH, params=params, records_path="$", count=0,
+                      status="rejected", error=f"{doc.get('errorcode')}: {doc.get('message')}")
+        elif b"\n" in body:  # not one JSON line: lands on its own, as sent
+            load.land(body, endpoint=PATH, params=params, records_path="$", count=1,
+                      extra=params)
+        else:
+            lines.append(body.strip())
+            line_users.append({"userid": uid})
+    if lines:
+        load.land(b"\n".join(lines) + b"\n", endpoint=PATH,
+                  params={"courseid": cid, "users": len(line_users)}, records_path=None,
+                  count=len(lines), fmt="jsonl", extra={"courseid": cid},
+                  record_extras=line_users)

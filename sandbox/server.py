@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 import time
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -86,6 +87,21 @@ def _splice(meta: dict[str, Any], **lists: list[bytes]) -> bytes:
                         for key, docs in lists.items())
     rest = orjson.dumps(meta)[1:]  # without its opening brace
     return b"{" + records + (b"," + rest if rest != b"}" else rest)
+
+
+class LastKeyCache:
+    """The value computed for the last key asked. A vendor's paged or per-user reads of one
+    day, form or course reuse it, and memory holds one such value whatever the scale."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entry: tuple[Any, Any] | None = None
+
+    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            if self._entry is None or self._entry[0] != key:
+                self._entry = (key, compute())
+            return self._entry[1]
 
 
 class VendorApp:
@@ -267,8 +283,7 @@ class MatomoApp(VendorApp):
 
     def __init__(self, data: Path, latency: float = 0.0) -> None:
         super().__init__(data, latency)
-        self._day_lock = threading.Lock()
-        self._day_cache: tuple[str | None, list[bytes]] = (None, [])
+        self._days = LastKeyCache()
 
     def auth_error(self) -> Response:
         return _json({"result": "error", "message": "You can't access this resource as it "
@@ -291,19 +306,21 @@ class MatomoApp(VendorApp):
         return _body(json_array(lines[offset: offset + limit]))
 
     def _day_lines(self, day: str) -> list[bytes]:
-        """The day's visits as JSON lines, unparsed; the last day read is kept for its next
-        pages, so memory holds one day whatever the scale."""
-        with self._day_lock:
-            if self._day_cache[0] != day:
-                path = self.data / "matomo" / "visits" / f"{day}.jsonl"
-                lines = [ln for ln in path.read_bytes().splitlines() if ln] \
-                    if path.exists() else []
-                self._day_cache = (day, lines)
-            return self._day_cache[1]
+        """The day's visits as JSON lines, unparsed, kept for the day's next pages."""
+
+        def read() -> list[bytes]:
+            path = self.data / "matomo" / "visits" / f"{day}.jsonl"
+            return [ln for ln in path.read_bytes().splitlines() if ln] if path.exists() else []
+
+        return self._days.get(day, read)
 
 
 class MoodleApp(IndexedApp):
     name = "moodle"
+
+    def __init__(self, data: Path, index: SampleIndex, latency: float = 0.0) -> None:
+        super().__init__(data, index, latency)
+        self._completions = LastKeyCache()  # course -> {userid: response}, for its students
 
     def auth_error(self) -> Response:
         return _json({"exception": "moodle_exception", "errorcode": "invalidtoken",
@@ -344,12 +361,14 @@ class MoodleApp(IndexedApp):
                 grades = self.index.docs("SELECT doc FROM moodle_grades WHERE courseid = ? "
                                          "ORDER BY ordinal", [course])
                 return _body(_splice({"warnings": []}, usergrades=grades))
-            found = self.index.docs("SELECT doc FROM moodle_completions WHERE courseid = ? "
-                                    "AND userid = ?", [course, param("userid")])
-            if not found:
+            by_user = self._completions.get(course, lambda: {
+                userid: doc.encode() for userid, doc in self.index.rows(
+                    "SELECT userid, doc FROM moodle_completions WHERE courseid = ?", [course])})
+            found = by_user.get(param("userid"))
+            if found is None:
                 return _json({"exception": "moodle_exception", "errorcode": "nocriteriaset",
                               "message": "No completion criteria set for this course"})
-            return _body(found[0])
+            return _body(found)
         return _json({"exception": "dml_missing_record_exception",
                       "errorcode": "invalidrecord",
                       "message": f"Can't find data record in database table external_functions."
@@ -360,6 +379,10 @@ class KoboApp(IndexedApp):
     name = "kobo"
     forms: ClassVar[dict[str, str]] = {CREDENTIALS["kobo_registration_uid"]: "registration",
                                        CREDENTIALS["kobo_feedback_uid"]: "feedback"}
+
+    def __init__(self, data: Path, index: SampleIndex, latency: float = 0.0) -> None:
+        super().__init__(data, index, latency)
+        self._matching_ids = LastKeyCache()  # (form, query) -> ids in order, for its pages
 
     def auth_error(self) -> Response:
         return _json({"detail": "Invalid token."}, 401)
@@ -379,10 +402,16 @@ class KoboApp(IndexedApp):
         start = int(request.args.get("start", 0))
         limit = min(int(request.args.get("limit", 100)), 30000)
         table = f"kobo_{form}"
-        total = self.index.rows(f"SELECT count(*) FROM {table} WHERE submitted > ?",
-                                [after])[0][0]
-        page = self.index.docs(f"SELECT doc FROM {table} WHERE submitted > ? ORDER BY id "
-                               "LIMIT ? OFFSET ?", [after, limit, start])
+        # a page is an id range of the matching submissions (the index is sorted by id), not
+        # an OFFSET that sorts everything before it again for every page
+        ids = self._matching_ids.get((table, after), lambda: array("q", (row[0] for row in (
+            self.index.rows(f"SELECT id FROM {table} WHERE submitted > ? ORDER BY id",
+                            [after])))))
+        total = len(ids)
+        window = ids[start:start + limit]
+        page = self.index.docs(f"SELECT doc FROM {table} WHERE id BETWEEN ? AND ? "
+                               "AND submitted > ? ORDER BY id",
+                               [window[0], window[-1], after]) if window else []
         more = start + limit < total
         next_url = f"{request.base_url}?" + urlencode(
             {**request.args, "start": start + limit}) if more else None

@@ -194,3 +194,21 @@ def test_unconfigured_source_is_skipped(tmp_path: Path, caplog: pytest.LogCaptur
     settings = Settings.from_env({"SAYPRO_DATA_DIR": str(tmp_path)})
     assert pull_source("zendesk", settings, logging.getLogger("test")).mode == "skipped"
     assert "ZENDESK_BASE_URL" in caplog.text
+
+
+def test_proxy_settings_come_from_the_environment_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Proxy variables, NO_PROXY and the CA bundle are honoured, resolved when the client is
+    made rather than re-read on every call."""
+    from ingestion.http import HttpClient
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "lms.internal.example")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/saypro-ca.pem")
+    remote = HttpClient("zendesk", "https://saypro.zendesk.com", "ZENDESK_API_TOKEN")
+    internal = HttpClient("moodle", "https://lms.internal.example", "MOODLE_TOKEN")
+    assert remote.session.proxies.get("https") == "http://proxy.example:3128"
+    assert "https" not in internal.session.proxies
+    assert remote.session.verify == "/etc/ssl/saypro-ca.pem"
+    monkeypatch.setenv("HTTPS_PROXY", "http://changed.example:1")
+    assert remote.session.proxies.get("https") == "http://proxy.example:3128"
+    assert not remote.session.trust_env  # requests no longer re-reads them per call
