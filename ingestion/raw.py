@@ -236,42 +236,42 @@ def _build_entity(con: duckdb.DuckDBPyConnection, data_dir: Path, source: str, e
     batches = _payload_batches(con)
     unkeyed = 0
     if batches:
-        # Records land batch by batch in a scratch table (spillable, unlike one big statement);
-        # the newest version per key is then chosen on the narrow key columns alone.
-        scratch = f"raw._incoming__{source}__{entity}"
-        con.execute(f"CREATE OR REPLACE TABLE {scratch} ({RAW_COLUMNS})")
+        # Records go straight into the table, batch by batch (a statement parses a bounded
+        # slice, so memory stays bounded). Keyless ones then move to `_unkeyed_records`, and
+        # each key the new records repeat keeps only its newest version, chosen on the narrow
+        # key columns: every record is written once, with no scratch copy.
         for batch in batches:
             con.execute(f"""
-                INSERT INTO {scratch}
+                INSERT INTO {table}
                 SELECT {key_sql} AS record_key, record, '{source}', '{entity}',
                        load_id, loaded_at, landing_file, record_index
                 FROM ({_records_sql(batch, data_dir)})
             """)
+        new_rows = f"list_contains({_sql_list(staged_loads)}, load_id)"
+        keyless = f"{new_rows} AND (record_key IS NULL OR record_key = '')"
         con.execute(
             "DELETE FROM raw._unkeyed_records WHERE source = ? AND entity = ? "
             "AND list_contains(?, load_id)", [source, entity, staged_loads])
-        keyless = "record_key IS NULL OR record_key = ''"
-        con.execute(f"INSERT INTO raw._unkeyed_records SELECT * FROM {scratch} WHERE {keyless}")
-        unkeyed = con.execute(f"SELECT count(*) FROM {scratch} WHERE {keyless}").fetchone()[0]
+        unkeyed = con.execute(f"INSERT INTO raw._unkeyed_records "
+                              f"SELECT * FROM {table} WHERE {keyless}").fetchone()[0]
+        if unkeyed:
+            con.execute(f"DELETE FROM {table} WHERE {keyless}")
         con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE newest AS
-            SELECT arg_max(rowid, (loaded_at, landing_file, record_index)) AS row_id
-            FROM {scratch} WHERE NOT ({keyless}) GROUP BY record_key
+            CREATE OR REPLACE TEMP TABLE repeated_keys AS
+            SELECT record_key FROM {table}
+            WHERE record_key IN (SELECT record_key FROM {table} WHERE {new_rows})
+            GROUP BY record_key HAVING count(*) > 1
         """)
-        latest = f"SELECT * FROM {scratch} WHERE rowid IN (SELECT row_id FROM newest)"
-        if full:
-            con.execute(f"INSERT INTO {table} {latest}")
-        else:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE incoming_latest AS {latest}")
-            con.execute(f"""DELETE FROM {table} t USING incoming_latest i
-                WHERE t.record_key = i.record_key
-                  AND (t.loaded_at, t.landing_file, t.record_index)
-                      <= (i.loaded_at, i.landing_file, i.record_index)""")
-            con.execute(f"""INSERT INTO {table} SELECT i.* FROM incoming_latest i
-                ANTI JOIN {table} t ON t.record_key = i.record_key""")
-            con.execute("DROP TABLE incoming_latest")
-        con.execute("DROP TABLE newest")
-        con.execute(f"DROP TABLE {scratch}")
+        con.execute(f"""
+            DELETE FROM {table} WHERE rowid IN (
+                SELECT rowid FROM (
+                    SELECT rowid, row_number() OVER (
+                        PARTITION BY record_key
+                        ORDER BY loaded_at DESC, landing_file DESC, record_index DESC) AS newness
+                    FROM {table} WHERE record_key IN (SELECT record_key FROM repeated_keys))
+                WHERE newness > 1)
+        """)
+        con.execute("DROP TABLE repeated_keys")
     rejected = con.execute("SELECT count(*) FROM metas WHERE status <> 'ok'").fetchone()[0]
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     return RawBuildResult(table, rows, files, rejected, unkeyed)
