@@ -89,10 +89,39 @@ def write_results(path: Path, results: dict[float, dict[str, dict]], facts: dict
             peak = fig.get("connector_peak_rss_mb", fig["peak_rss_mb"])  # not the emulators'
             lines.append(f"| {scale:g} | {stage} | {fmt(fig['wall_seconds'])} | "
                          f"{fmt(peak, 0)} | {throughput} | {ratio} |")
+    lines += _pull_by_source(results)
     lines += ["", "Stage details (JSON):", "", "```json",
               json.dumps({f"{k:g}": v for k, v in sorted(results.items())}, indent=1,
                          default=str), "```"]
     path.write_text("\n".join(lines) + "\n")
+
+
+def _pull_by_source(results: dict[float, dict[str, dict]]) -> list[str]:
+    """Each source's pull against orjson parsing the same landed JSON. The emulators share
+    the machine's cores with the connectors, so the connectors' own CPU seconds (HTTP, landing
+    and the raw merge, all threads) are compared with the floor as well as the wall time."""
+    rows = []
+    for scale, stages in sorted(results.items()):
+        pull = stages.get("pull", {}).get("sources", {})
+        floor = stages.get("parse_floor", {}).get("sources", {})
+        for source, fig in pull.items():
+            if "connector_cpu_s" not in fig or not floor.get(source, {}).get("seconds"):
+                continue
+            floor_s = floor[source]["seconds"]
+            rows.append(
+                f"| {scale:g} | {source} | {fig['records']:,} | {fmt(fig['seconds'])} | "
+                f"{fmt(fig['merge_s'])} | {fmt(fig['records_per_s'], 0)} | "
+                f"{fmt(fig['connector_cpu_s'])} | {fmt(fig['emulator_cpu_s'])} | "
+                f"{fmt(floor_s, 2)} | {fig['seconds'] / floor_s:.1f}x | "
+                f"{fig['connector_cpu_s'] / floor_s:.1f}x |")
+    if not rows:
+        return []
+    return ["", "Pull by source: wall and the connectors' own CPU seconds against the parse "
+            "floor of the same landed JSON (the emulators run on the same cores).", "",
+            "| scale | source | records | wall s | of which raw merge s | records/s | "
+            "connector CPU s | emulator CPU s | parse floor s | wall / floor | "
+            "connector CPU / floor |",
+            "|---|---|---|---|---|---|---|---|---|---|---|", *rows]
 
 
 def previous_results(path: Path) -> dict[float, dict[str, dict]]:

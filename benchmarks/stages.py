@@ -67,19 +67,34 @@ def _sandbox_process(sample: Path, latency: float = 0.0) -> Iterator[tuple[dict,
     if proc.poll() is not None or not env:
         raise RuntimeError(f"saypro sandbox did not start (exit code {proc.poll()})")
     figures["startup_s"] = time.perf_counter() - started  # includes building the index
+    figures["pid"] = proc.pid
     try:
         yield env, figures
     finally:
         proc.send_signal(signal.SIGTERM)
         _, _, usage = os.wait4(proc.pid, 0)
+        del figures["pid"]
         figures["peak_rss_mb"] = usage.ru_maxrss / 1024
+        figures["cpu_s"] = usage.ru_utime + usage.ru_stime
 
 
 def _own_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU seconds of this process (all its threads) or of a running child."""
+    if pid is None:
+        times = os.times()
+        return times.user + times.system
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pull(workdir: Path) -> dict:
+    """Each source pulled from the emulators, in this process. On a 2-core machine the
+    emulators take CPU the connectors would have on their own, so the connectors' own CPU
+    seconds (HTTP, landing and the raw merge) are reported next to the wall time."""
     from ingestion.pull import pull_source
     from ingestion.settings import Settings
 
@@ -88,17 +103,23 @@ def pull(workdir: Path) -> dict:
     with _sandbox_process(workdir / "sample") as (api_env, sandbox_figures):
         settings = Settings.from_env({**_env(workdir), **api_env})
         for source in SOURCES:
+            cpu, emulator_cpu = _cpu_seconds(), _cpu_seconds(sandbox_figures["pid"])
             start = time.perf_counter()
             result = pull_source(source, settings, log)
             seconds = time.perf_counter() - start
             records = sum(v for k, v in result.metadata().items()
                           if k.endswith(".records") and isinstance(v, int))
-            figures[source] = {"seconds": seconds, "records": records,
-                               "records_per_s": records / seconds if seconds else None}
+            figures[source] = {
+                "seconds": seconds, "records": records,
+                "records_per_s": records / seconds if seconds else None,
+                "merge_s": result.merge_seconds,
+                "connector_cpu_s": _cpu_seconds() - cpu,
+                "emulator_cpu_s": _cpu_seconds(sandbox_figures["pid"]) - emulator_cpu}
     total_records = sum(f["records"] for f in figures.values())
     total_seconds = sum(f["seconds"] for f in figures.values())
     return {"sources": figures, "records": total_records, "seconds": total_seconds,
             "records_per_s": total_records / total_seconds,
+            "connector_cpu_s": sum(f["connector_cpu_s"] for f in figures.values()),
             "connector_peak_rss_mb": _own_peak_mb(), "sandbox": sandbox_figures}
 
 
@@ -134,22 +155,36 @@ def moodle_latency(workdir: Path) -> dict:
 
 
 def parse_floor(workdir: Path) -> dict:
-    """orjson over every landed page: the cost of reading the JSON and nothing else."""
+    """orjson over every landed page and JSON line: the cost of reading the JSON and nothing
+    else, per source."""
     import orjson
 
-    pages = [p for p in (workdir / "data" / "landing").rglob("*.json")
-             if not p.name.endswith(".meta.json")]
+    landing = workdir / "data" / "landing"
+    sources: dict[str, dict] = {}
     start = time.perf_counter()
-    records = 0
-    for page in pages:
-        doc = orjson.loads(page.read_bytes())
-        if isinstance(doc, list):
-            records += len(doc)
-        else:
-            records += max((len(v) for v in doc.values() if isinstance(v, list)), default=1)
+    for source in SOURCES:
+        source_start, records, pages = time.perf_counter(), 0, 0
+        for page in sorted((landing / source).rglob("*.json*")):
+            if page.name.endswith(".meta.json"):
+                continue
+            pages += 1
+            if page.suffix == ".jsonl":
+                for line in page.read_bytes().splitlines():
+                    orjson.loads(line)
+                    records += 1
+                continue
+            doc = orjson.loads(page.read_bytes())
+            if isinstance(doc, list):
+                records += len(doc)
+            else:
+                records += max((len(v) for v in doc.values() if isinstance(v, list)), default=1)
+        seconds = time.perf_counter() - source_start
+        sources[source] = {"seconds": seconds, "records": records, "pages": pages}
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "records": records, "pages": len(pages),
-            "records_per_s": records / seconds if seconds else None}
+    records = sum(f["records"] for f in sources.values())
+    return {"seconds": seconds, "records": records,
+            "pages": sum(f["pages"] for f in sources.values()),
+            "records_per_s": records / seconds if seconds else None, "sources": sources}
 
 
 def validate(workdir: Path) -> dict:

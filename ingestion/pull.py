@@ -32,10 +32,11 @@ class PullResult:
     source: str
     mode: str  # api | drop | skipped
     entities: dict[str, EntityPull] = field(default_factory=dict)
+    merge_seconds: float = 0.0  # merging the new loads into the raw tables
 
     def metadata(self) -> dict[str, Any]:
         """Flat, JSON-serialisable values for Dagster asset metadata."""
-        out: dict[str, Any] = {"mode": self.mode}
+        out: dict[str, Any] = {"mode": self.mode, "merge_seconds": round(self.merge_seconds, 3)}
         for entity, pull in self.entities.items():
             for key, value in vars(pull).items():
                 if value is not None:
@@ -102,10 +103,12 @@ def pull_source(source: str, settings: Settings, log: logging.Logger, *,
         log.info("%s skipped: set %s (or put export files under $SAYPRO_DROP_DIR/%s/)",
                  source, missing, source)
         return PullResult(source, "skipped")
+    merge_started = time.perf_counter()
     for entity in (e for s, e in ENTITIES if s == source):
         pull = result.entities.get(entity)
         load_ids = [pull.load_id] if pull and pull.load_id else []
         merge_loads(settings.warehouse, settings.data_dir, source, entity, load_ids)
+    result.merge_seconds = time.perf_counter() - merge_started
     log.info("%s: %s", source, {k: v for k, v in result.metadata().items()
                                 if k.endswith((".records", ".pages", ".retries"))})
     return result
