@@ -2,8 +2,8 @@
 
 Flow per entity (`validate_entity`): the raw rows whose `load_id` is not yet in
 `quality.validated_loads` are flattened in DuckDB into a temp table, split into chunks of
-about `chunk_rows` distinct record keys (rows with the same key share a chunk, so uniqueness
-holds per chunk), and each chunk is validated as a pandas DataFrame with the entity's GX
+about `chunk_rows` rows by a hash of the record key (rows with the same key share a chunk, so
+uniqueness holds per chunk), and each chunk is validated as a pandas DataFrame with the entity's GX
 suite. Rows failing a row rule go to `quality.quarantine` with the rule and a reason; blocking
 problems are returned as `blocking_failures`. Loads are marked validated only when the batch
 has no blocking failure, so a blocked batch is checked again on the next run (and heals once
@@ -153,7 +153,7 @@ def _run_chunks(con: duckdb.DuckDBPyConnection, spec: EntitySpec, as_of: datetim
     import pandas as pd
 
     cols = [r[0] for r in con.execute("DESCRIBE _q_batch").fetchall()
-            if r[0] not in ("record", "load_id", "landing_file", "_chunk")]
+            if r[0] not in ("load_id", "landing_file", "_chunk")]
     select = ", ".join(f'"{c}"' for c in cols)
     suite = build_suite(spec, as_of)
     aggs = {r.name: _Agg(r) for r in spec.rules}
@@ -326,17 +326,17 @@ def _validate(con: duckdb.DuckDBPyConnection, spec: EntitySpec, run_id: str, as_
     res.load_ids = sorted(str(k) for k in load_counts)
     if not load_counts:
         return res
-    chunk_rows = max(1, int(chunk_rows))
+    # A key's hash picks its chunk: rows with the same key share one, with no sort by key.
+    # The raw JSON is left out once the flattened and derived columns are taken from it.
+    n_chunks = max(1, -(-sum(load_counts.values()) // max(1, int(chunk_rows))))
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _q_batch AS
-        SELECT *, ((dense_rank() OVER (ORDER BY record_key) - 1) // {chunk_rows})::INTEGER
-                  AS _chunk
+        SELECT * EXCLUDE (record), (hash(record_key) % {n_chunks})::INTEGER AS _chunk
         FROM ({flatten_sql(spec, where, tables)})
         ORDER BY _chunk""")
     con.execute("CREATE OR REPLACE TEMP TABLE _q_fail "
                 "(record_key VARCHAR, rule VARCHAR, reason VARCHAR)")
     try:
-        res.rows_checked, n_chunks = con.execute(
-            "SELECT count(*), coalesce(max(_chunk) + 1, 0) FROM _q_batch").fetchone()
+        res.rows_checked = con.execute("SELECT count(*) FROM _q_batch").fetchone()[0]
         aggs = _run_chunks(con, spec, as_of, n_chunks)
         res.rows_quarantined = con.execute(
             "SELECT count(DISTINCT record_key) FROM _q_fail").fetchone()[0]
