@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -197,6 +198,22 @@ class ZendeskApp(IndexedApp):
     name = "zendesk"
     page_size = 1000
 
+    def __init__(self, data: Path, index: SampleIndex, latency: float = 0.0) -> None:
+        super().__init__(data, index, latency)
+        self._sort_values = LastKeyCache()  # table -> its sort column, in export order
+
+    def _page_end(self, table: str, column: str, first: Any, skip_equal: bool,
+                  size: int) -> Any:
+        """The sort value `size` rows past the first row at or after `first` (past every row
+        equal to it when `skip_equal`): an upper bound that lets a page's query read only its
+        own stretch of the index instead of a top-N over everything after the cursor."""
+        values = self._sort_values.get(table, lambda: [row[0] for row in self.index.rows(
+            f"SELECT {column} FROM {table} ORDER BY {column}, id")])
+        if not values:
+            return first
+        start = (bisect_right if skip_equal else bisect_left)(values, first)
+        return values[min(start + size, len(values) - 1)]
+
     def auth_error(self) -> Response:
         return _json({"error": "Couldn't authenticate you"}, 401)
 
@@ -235,9 +252,10 @@ class ZendeskApp(IndexedApp):
         """Time-based export: the next page starts at the last event's second, so, as on
         Zendesk, the events of that second come again."""
         start = int(request.args.get("start_time", 0))
+        end = self._page_end("zendesk_ticket_events", "ts", start, False, self.page_size)
         rows = self.index.rows("SELECT ts, doc FROM zendesk_ticket_events WHERE ts >= ? "
-                               "AND ts < ? ORDER BY ts, id LIMIT ?",
-                               [start, horizon, self.page_size + 1])
+                               "AND ts <= ? AND ts < ? ORDER BY ts, id LIMIT ?",
+                               [start, end, horizon, self.page_size + 1])
         end_of_stream = len(rows) <= self.page_size
         page = rows[: self.page_size]
         end_time = page[-1][0] if page else start
@@ -261,9 +279,11 @@ class ZendeskApp(IndexedApp):
             where, params = "updated_at >= ?", [start.strftime("%Y-%m-%dT%H:%M:%SZ")]
         per = min(int(args.get("per_page", self.page_size)), 1000)
         horizon_stamp = datetime.fromtimestamp(horizon, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        end = self._page_end(table, "updated_at", params[0], "cursor" in args, per)
         rows = self.index.rows(f"SELECT updated_at, id, doc FROM {table} WHERE {where} "
-                               "AND updated_at < ? ORDER BY updated_at, id LIMIT ?",
-                               [*params, horizon_stamp, per + 1])
+                               "AND updated_at <= ? AND updated_at < ? "
+                               "ORDER BY updated_at, id LIMIT ?",
+                               [*params, end, horizon_stamp, per + 1])
         page = rows[:per]
 
         def cursor(row: tuple) -> str:
