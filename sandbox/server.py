@@ -5,7 +5,9 @@ their pagination, cursors, incremental filters, authentication and error bodies,
 switchable faults (`FaultPlan`) that count down so a retried request succeeds. Faults are set
 from Python (`handle.faults("zendesk").set(...)`) or over HTTP (`POST /__sandbox/faults`).
 Matomo visits are read one day file at a time; the other entities are served from an on-disk
-DuckDB index of the sample (`sandbox.index`), so memory stays bounded at any scale.
+DuckDB index of the sample (`sandbox.index`). Besides the page being served, an emulator keeps
+only the last day, course, query id list or sort column it read (`LastKeyCache`), so memory
+grows with the largest single table's sort column, not with the sample.
 """
 
 from __future__ import annotations
