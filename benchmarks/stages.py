@@ -47,10 +47,11 @@ def generate(workdir: Path, scale: float) -> dict:
 
 
 @contextlib.contextmanager
-def _sandbox_process(sample: Path, latency: float = 0.0) -> Iterator[tuple[dict, dict]]:
+def _sandbox_process(sample: Path,
+                     latency: float = 0.0) -> Iterator[tuple[dict, dict, int]]:
     """`saypro sandbox` in its own process, as a vendor would be: its CPU does not compete
     for this process's GIL and its memory is not counted as the connectors'. Yields the API
-    variables and, once stopped, the emulators' figures (peak RSS)."""
+    variables, the emulators' figures (filled in once stopped: peak RSS, CPU) and their pid."""
     cmd = [str(Path(sys.executable).with_name("saypro")), "sandbox", "--data", str(sample),
            "--port-base", "0", "--latency", str(latency)]
     started = time.perf_counter()
@@ -67,13 +68,11 @@ def _sandbox_process(sample: Path, latency: float = 0.0) -> Iterator[tuple[dict,
     if proc.poll() is not None or not env:
         raise RuntimeError(f"saypro sandbox did not start (exit code {proc.poll()})")
     figures["startup_s"] = time.perf_counter() - started  # includes building the index
-    figures["pid"] = proc.pid
     try:
-        yield env, figures
+        yield env, figures, proc.pid
     finally:
         proc.send_signal(signal.SIGTERM)
         _, _, usage = os.wait4(proc.pid, 0)
-        del figures["pid"]
         figures["peak_rss_mb"] = usage.ru_maxrss / 1024
         figures["cpu_s"] = usage.ru_utime + usage.ru_stime
 
@@ -100,10 +99,10 @@ def pull(workdir: Path) -> dict:
 
     log = logging.getLogger("bench")
     figures: dict = {}
-    with _sandbox_process(workdir / "sample") as (api_env, sandbox_figures):
+    with _sandbox_process(workdir / "sample") as (api_env, sandbox_figures, emulator_pid):
         settings = Settings.from_env({**_env(workdir), **api_env})
         for source in SOURCES:
-            cpu, emulator_cpu = _cpu_seconds(), _cpu_seconds(sandbox_figures["pid"])
+            cpu, emulator_cpu = _cpu_seconds(), _cpu_seconds(emulator_pid)
             start = time.perf_counter()
             result = pull_source(source, settings, log)
             seconds = time.perf_counter() - start
@@ -114,7 +113,7 @@ def pull(workdir: Path) -> dict:
                 "records_per_s": records / seconds if seconds else None,
                 "merge_s": result.merge_seconds,
                 "connector_cpu_s": _cpu_seconds() - cpu,
-                "emulator_cpu_s": _cpu_seconds(sandbox_figures["pid"]) - emulator_cpu}
+                "emulator_cpu_s": _cpu_seconds(emulator_pid) - emulator_cpu}
     total_records = sum(f["records"] for f in figures.values())
     total_seconds = sum(f["seconds"] for f in figures.values())
     return {"sources": figures, "records": total_records, "seconds": total_seconds,
@@ -139,7 +138,7 @@ def moodle_latency(workdir: Path) -> dict:
         generate_sample(root / "sample", scale=3.3, seed=7)
     shutil.rmtree(root / "data", ignore_errors=True)
     latency = 0.02
-    with _sandbox_process(root / "sample", latency) as (api_env, _):
+    with _sandbox_process(root / "sample", latency) as (api_env, _, _):
         settings = Settings.from_env({**_env(root), **api_env})
         start = time.perf_counter()
         result = pull_source("moodle", settings, logging.getLogger("bench"))

@@ -65,12 +65,14 @@ class RawBuildResult:
     unkeyed_records: int
 
 
-def _sql_text(value: str) -> str:
+def sql_literal(value: str) -> str:
+    """`value` as a SQL string literal (quotes doubled), for the places a statement cannot
+    take a parameter: table-function file names, generated SQL."""
     return "'" + value.replace("'", "''") + "'"
 
 
 def _sql_list(paths: Iterable[str]) -> str:
-    return "[" + ", ".join(_sql_text(p) for p in paths) + "]"
+    return "[" + ", ".join(sql_literal(p) for p in paths) + "]"
 
 
 def _stage_metas(con: duckdb.DuckDBPyConnection, landing_root: Path, source: str,
@@ -145,8 +147,8 @@ def _records_sql(batch: list[tuple[str, str]], data_dir: Path) -> str:
     if jsonl_files:
         lines = "\nUNION ALL\n".join(f"""
             (SELECT json AS item, row_number() OVER ()::INTEGER AS record_index,
-                    {_sql_text(path)} AS payload_path
-             FROM read_json_objects({_sql_text(path)}, format = 'newline_delimited'))"""
+                    {sql_literal(path)} AS payload_path
+             FROM read_json_objects({sql_literal(path)}, format = 'newline_delimited'))"""
                                      for path in jsonl_files)
         # per-line keys (`record_extras`) are unnested once per file, not looked up per line
         parts.append(f"""
@@ -170,8 +172,8 @@ def _records_sql(batch: list[tuple[str, str]], data_dir: Path) -> str:
         parts.append(f"""
             SELECT c.item, c.record_index, m.extra, m.load_id, m.loaded_at, m.payload_path
             FROM (SELECT to_json(r) AS item, row_number() OVER ()::INTEGER AS record_index
-                  FROM read_csv({_sql_text(path)}, all_varchar = true, header = true) r) c
-            JOIN metas m ON m.payload_path = {_sql_text(path)}
+                  FROM read_csv({sql_literal(path)}, all_varchar = true, header = true) r) c
+            JOIN metas m ON m.payload_path = {sql_literal(path)}
         """)
     union = "\nUNION ALL\n".join(f"({p})" for p in parts)
     return f"""

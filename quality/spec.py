@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ingestion.raw import sql_literal
+
 AS_OF = "__AS_OF__"
 """Placeholder in rule kwargs, replaced by the run's `as_of` when the suite is built."""
 
@@ -188,17 +190,13 @@ def typed_rules(fields: Sequence[Field]) -> list[Rule]:
 # ------------------------------------------------------------------------ SQL generation
 
 
-def _quote(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
 def _field_nodes(spec: EntitySpec, f: Field) -> tuple[str, str]:
     """SQL for the field's JSON node and its text."""
     if spec.kobo_paths:
-        name = _quote(f.path)
+        name = sql_literal(f.path)
         node = (f"(list_filter(_kv, lambda e: e.k = {name})[1]).v")
         return node, f"({node} ->> '$')"
-    path = _quote(f.path)
+    path = sql_literal(f.path)
     return f"json_extract(record, {path})", f"json_extract_string(record, {path})"
 
 
@@ -251,7 +249,7 @@ def flatten_sql(spec: EntitySpec, where: str, existing_tables: set[str]) -> str:
         outer.append(f"{expr} AS {name}")
     for ref in spec.refs:
         if ref.target in existing_tables:
-            skip = "".join(f" AND {ref.column}::VARCHAR <> {_quote(x)}" for x in ref.exclude)
+            skip = "".join(f" AND {ref.column}::VARCHAR <> {sql_literal(x)}" for x in ref.exclude)
             outer.append(
                 f"CASE WHEN {ref.column} IS NOT NULL{skip} AND {ref.column}::VARCHAR NOT IN "
                 f"(SELECT record_key FROM {ref.target} WHERE record_key IS NOT NULL) "

@@ -25,6 +25,7 @@ from typing import Any
 
 import duckdb
 
+from ingestion.raw import sql_literal
 from quality import history
 from quality.gx_suite import KEY_COLUMN, RuleOutcome, build_suite, run_suite
 from quality.spec import EntitySpec, Rule, flatten_sql
@@ -135,15 +136,11 @@ def _raw_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {f"raw.{r[0]}" for r in rows}
 
 
-def _sql_str(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
 def _batch_where(spec: EntitySpec, only_new_loads: bool) -> str:
     if not only_new_loads:
         return "true"
     return (f"NOT EXISTS (SELECT 1 FROM quality.validated_loads v WHERE v.source = "
-            f"{_sql_str(spec.source)} AND v.entity = {_sql_str(spec.entity)} "
+            f"{sql_literal(spec.source)} AND v.entity = {sql_literal(spec.entity)} "
             f"AND v.load_id = r.load_id)")
 
 
