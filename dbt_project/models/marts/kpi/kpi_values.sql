@@ -21,38 +21,56 @@ segment_versions as (
     select segment_id, active_from, active_to from {{ ref('dim_segment') }}
 ),
 
+-- Records are aggregated per combination of segments rather than once per segment they count
+-- in: a person-month's segments become one bitstring (bit i = the i-th segment id), every record
+-- takes its person-month's, and each combination's sums are then added to each segment of it.
+-- The heavy grouping works on a few hundred thousand combinations, not on tens of millions of
+-- (record, segment) pairs.
+segment_bits as (
+    select segment_id, (row_number() over (order by segment_id) - 1)::integer as bit
+    from (select distinct segment_id from membership)
+),
+
+person_month_segments as (
+    select
+        m.month_start,
+        m.person_id,
+        bit_or(set_bit(bitstring('0', (select count(*) from segment_bits)::integer), b.bit, 1))
+            as segments
+    from membership as m
+    join segment_bits as b using (segment_id)
+    group by all
+),
+
 -- Algebraic measures: sums and counts, so that any grain adds them up. The spread of a mean KPI
 -- comes from the sum and the sum of squares (exact in double for integer values while the sum
--- of squares stays below 2^53, about 9e15). Segment `all` straight from the records; segments
--- from per-person-month sums, so the membership join works on person-months, not records.
+-- of squares stays below 2^53, about 9e15). NULL segments: a record without a person or whose
+-- person is in no segment that month (it counts in `all` only).
+agg_combinations as (
+    select o.month_start, o.kpi_id, s.segments, {{ kpi_algebraic_measures() }}
+    from obs as o
+    left join person_month_segments as s
+      on s.person_id = o.person_id
+     and s.month_start = o.month_start
+    group by all
+),
+
+-- COLUMNS(...) sums every measure column, whatever kpi_algebraic_measures() defines.
 agg_all as (
-    select month_start, kpi_id, 'all' as segment_id, {{ kpi_algebraic_measures() }}
-    from obs
-    group by all
+    select month_start, kpi_id, 'all' as segment_id,
+           sum(columns(* exclude (month_start, kpi_id, segments)))
+    from agg_combinations
+    group by month_start, kpi_id
 ),
 
-person_months as (
-    select kpi_id, month_start, person_id, {{ kpi_algebraic_measures() }}
-    from obs
-    where person_id is not null
-    group by all
-),
-
--- Coarser grains add the measures up: COLUMNS(...) sums every measure column, whatever
--- kpi_algebraic_measures() defines.
 agg_months as (
     select * from agg_all
     union all
-    select month_start, kpi_id, segment_id,
-           sum(columns(* exclude (month_start, kpi_id, segment_id)))
-    from (
-        select p.* exclude (person_id), m.segment_id
-        from person_months as p
-        join membership as m
-          on m.person_id = p.person_id
-         and m.month_start = p.month_start
-    )
-    group by month_start, kpi_id, segment_id
+    select c.month_start, c.kpi_id, b.segment_id,
+           sum(columns(c.* exclude (month_start, kpi_id, segments)))
+    from agg_combinations as c
+    join segment_bits as b on get_bit(c.segments, b.bit) = 1
+    group by c.month_start, c.kpi_id, b.segment_id
 ),
 
 -- A quarter's segment value pools the records its person was a member for in each of its
@@ -76,39 +94,49 @@ count_kpis as (
     group by all
 ),
 
--- The other count KPIs (a visitor, a learner) need the records themselves: once per person
--- and month, then per segment, then distinct per month and per quarter in one pass (a record
--- counted once per quarter however many of its months it appears in).
+-- The other count KPIs (a visitor, a learner) need the records themselves. The KPI filter is a
+-- list test rather than a join, so that it drops the other KPIs' observations before their
+-- segments are looked up (the optimiser moves a join above the segment lookup).
 repeated_records as (
-    select distinct o.kpi_id, o.month_start, o.person_id, o.record_id
-    from obs as o
-    join count_kpis as k on k.kpi_id = o.kpi_id and not k.records_are_distinct
+    select kpi_id, month_start, person_id, record_id
+    from obs
+    where list_contains((select list(kpi_id) from count_kpis where not records_are_distinct),
+                        kpi_id)
 ),
 
-repeated_records_segmented as (
-    select kpi_id, month_start, record_id, 'all' as segment_id
-    from repeated_records
-    union all
-    select r.kpi_id, r.month_start, r.record_id, m.segment_id
-    from repeated_records as r
-    join membership as m
-      on m.person_id = r.person_id
-     and m.month_start = r.month_start
-),
+-- Each record once per month and once per quarter, with the union of the segments of its
+-- persons in the period: it counts once in a segment in which any of its records counts.
 distinct_records as (
-    select kpi_id, segment_id, month_start, quarter_start, record_id
-    from (select *, date_trunc('quarter', month_start)::date as quarter_start
-          from repeated_records_segmented)
-    {{ kpi_by_month_and_quarter('kpi_id, segment_id, record_id') }}
-),
-
-agg_distinct as (
     select
         case when month_start is null then 'quarter' else 'month' end as period_grain,
         coalesce(month_start, quarter_start) as period_start,
-        kpi_id, segment_id,
-        count(*) as n_distinct
+        kpi_id,
+        bit_or(segments) as segments
+    from (
+        select r.kpi_id, r.month_start, date_trunc('quarter', r.month_start)::date as quarter_start,
+               r.record_id, s.segments
+        from repeated_records as r
+        left join person_month_segments as s
+          on s.person_id = r.person_id
+         and s.month_start = r.month_start
+    )
+    {{ kpi_by_month_and_quarter('kpi_id, record_id') }}
+),
+
+distinct_combinations as (
+    select period_grain, period_start, kpi_id, segments, count(*) as n_distinct
     from distinct_records
+    group by all
+),
+
+agg_distinct as (
+    select period_grain, period_start, kpi_id, 'all' as segment_id, sum(n_distinct) as n_distinct
+    from distinct_combinations
+    group by all
+    union all
+    select c.period_grain, c.period_start, c.kpi_id, b.segment_id, sum(c.n_distinct)
+    from distinct_combinations as c
+    join segment_bits as b on get_bit(c.segments, b.bit) = 1
     group by all
 ),
 
