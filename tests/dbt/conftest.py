@@ -29,8 +29,7 @@ SOURCES = ("zendesk", "matomo", "moodle", "kobo")
 TIMEZONE = "Africa/Johannesburg"
 SALT = "core-test-salt"
 AS_OF = "2026-01-15T00:00:00+00:00"
-INCREMENTAL_MODELS = ("int_visits_sessionised", "fct_web_visits", "agg_web_traffic_monthly",
-                      "agg_web_pages_monthly")
+INCREMENTAL_MODELS = ("fct_web_visits", "agg_web_traffic_monthly", "agg_web_pages_monthly")
 
 
 @dataclass

@@ -1,13 +1,12 @@
-{{ config(materialized='incremental', tags=['period'], incremental_strategy='delete+insert',
-          unique_key='visit_month', on_schema_change='fail',
-          pre_hook="{{ delete_period('visit_date') }}") }}
+{{ config(materialized='view') }}
 -- One row per Matomo visit with its action measures (DESIGN.md section 6, web):
 -- page views (type action) in order, landing page = first page view, exit page = last (URL path
 -- without query string, fragment or trailing slash), classified-ad and listing event counts,
 -- bounce (actions = 1) and conversion (contact_seller or ad_post_completed).
 -- Measures are list functions over the visit's own typed action list: no unnest, no join.
--- Incremental by local month (vars period_start / period_end): a monthly run reads only that
--- month's visits; the marts read their month from here.
+-- A view: fct_web_visits and agg_web_pages_monthly each read their period from it (the filter
+-- reaches stg_matomo__visits), so the measures are computed where they are stored rather than
+-- written to a table of their own first.
 {%- set events = {
     'ad_views': ('classified_ad', 'view'),
     'ad_clicks': ('classified_ad', 'click'),
@@ -23,7 +22,6 @@ with visits as (
         list_transform(list_filter(action_details, lambda a: a.action_type = 'action'),
                        lambda a: a.page) as page_views
     from {{ ref('stg_matomo__visits') }}
-    where {{ period_filter('visit_date') }}
 ),
 
 measured as (

@@ -2,7 +2,8 @@
           pre_hook="{{ delete_superseded_versions('matomo', 'visits') }}") }}
 -- One row per Matomo visit (idVisit). visit_date / visit_month: local date / month of the first
 -- action (the web anchor, DESIGN.md section 6). action_details: the visit's actionDetails[] in
--- order, typed; page = URL path without scheme/host, query string, fragment or trailing slash.
+-- order, typed; page = URL path without scheme/host, query string, fragment or trailing slash
+-- (the full URL is not kept: its query string can carry personal data).
 -- A table maintained by load rather than a view: a visit's JSON (with its action list) is the
 -- most expensive record to parse, and three models and the data tests read it. Each record is
 -- parsed once, when its version first lands (from_json into a struct: a `->>` per field would
@@ -39,7 +40,6 @@ visits as (
         {{ from_unix('v.lastActionTimestamp') }} as last_action_at,
         list_transform(coalesce(v.actionDetails, []), lambda a: {
             'action_type': lower(a.type),
-            'url': a.url,
             'page': {{ url_path('a.url') }},
             'event_category': lower(a.eventCategory),
             'event_action': lower(a.eventAction),
