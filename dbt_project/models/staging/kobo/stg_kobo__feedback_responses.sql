@@ -1,5 +1,9 @@
+{{ config(materialized='table') }}
 -- Feedback form submissions (the survey KPIs' source). Group-path keys resolved by the last
 -- path segment; the comment is masked for e-mail addresses and phone numbers.
+-- A table, not a view like the other staging models: kobo_field() reads the JSON again for
+-- every question, and the people, segment and survey models and the data tests all read
+-- these rows, so each submission is parsed once per build rather than once per reader.
 with submissions as (
     select
         record,

@@ -1,6 +1,10 @@
+{{ config(materialized='table') }}
 -- Registration form submissions. Question keys may carry group paths (group_demo/province):
 -- kobo_field() picks the key whose last path segment is the question name. Choice codes are
 -- lower-cased; the phone number is a salted hash.
+-- A table, not a view like the other staging models: kobo_field() reads the JSON again for
+-- every question, and the people, segment and survey models and the data tests all read
+-- these rows, so each submission is parsed once per build rather than once per reader.
 with submissions as (
     select
         record,
