@@ -34,9 +34,12 @@ ENTITIES: dict[tuple[str, str], str] = {
 """Raw entities and the SQL expression of their natural key over the JSON `record`."""
 
 RAW_COLUMNS = """
-    record_key VARCHAR, record JSON, source VARCHAR, entity VARCHAR, load_id VARCHAR,
-    loaded_at TIMESTAMPTZ, landing_file VARCHAR, record_index INTEGER
+    record_key VARCHAR, record JSON USING COMPRESSION zstd, source VARCHAR, entity VARCHAR,
+    load_id VARCHAR, loaded_at TIMESTAMPTZ, landing_file VARCHAR, record_index INTEGER
 """
+"""`record` is zstd-compressed rather than with DuckDB's default for strings: at scale 100 the
+Matomo merge takes 54 s instead of 75 s and its table 0.6 GB instead of 1.7 GB, while staging
+reads it back 3% slower."""
 
 
 BATCH_BYTES = 32 * 2**20

@@ -16,10 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.raw import RAW_COLUMNS
 from quality.validate import validate_entity
-
-RAW_COLUMNS = """record_key VARCHAR, record JSON, source VARCHAR, entity VARCHAR,
-    load_id VARCHAR, loaded_at TIMESTAMPTZ, landing_file VARCHAR, record_index INTEGER"""
 
 TICKETS_SQL = """
 SELECT i::VARCHAR AS record_key, json_object(
