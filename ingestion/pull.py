@@ -107,7 +107,13 @@ def pull_source(source: str, settings: Settings, log: logging.Logger, *,
     for entity in (e for s, e in ENTITIES if s == source):
         pull = result.entities.get(entity)
         load_ids = [pull.load_id] if pull and pull.load_id else []
-        merge_loads(settings.warehouse, settings.data_dir, source, entity, load_ids)
+        merged = merge_loads(settings.warehouse, settings.data_dir, source, entity, load_ids)
+        if merged.unreadable_files:
+            log.error("%s: %d landed page(s) no longer parse as JSON and their records are "
+                      "missing from %s (first: %s); they are marked 'unreadable' in "
+                      "raw._landing_files. Restore the files from a backup, then run `saypro "
+                      "rebuild-raw`.", source, len(merged.unreadable_files), merged.table,
+                      merged.unreadable_files[0])
     result.merge_seconds = time.perf_counter() - merge_started
     log.info("%s: %s", source, {k: v for k, v in result.metadata().items()
                                 if k.endswith((".records", ".pages", ".retries"))})

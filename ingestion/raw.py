@@ -66,6 +66,9 @@ class RawBuildResult:
     files: int
     rejected_files: int
     unkeyed_records: int
+    unreadable_files: tuple[str, ...] = ()
+    """Pages that landed as valid JSON but no longer parse (changed on disk since): their
+    records are missing from the table until the files are restored and the table rebuilt."""
 
 
 def sql_literal(value: str) -> str:
@@ -125,18 +128,20 @@ def _records_sql(batch: list[tuple[str, str]], data_dir: Path) -> str:
     prefix = str(data_dir).rstrip("/") + "/"
     parts: list[str] = []
     json_files = [path for path, fmt in batch if fmt == "json"]
+    # Every ok page parsed when it landed, so the items are extracted without validating first
+    # (each check is another full parse). A page changed on disk since then gives NULL items
+    # through `try()`, and `_unreadable_pages` reports it: the batch's other pages still load.
     if json_files:
         parts.append(f"""
             WITH pages AS (
                 SELECT m.*, t.content
                 FROM read_text({_sql_list(json_files)}) t
                 JOIN metas m ON m.payload_path = t.filename
-                WHERE json_valid(t.content)
             ), lists AS (
-                SELECT *, json_extract(CASE
-                    WHEN records_path = '$' THEN ('[' || content || ']')::JSON
-                    WHEN records_path IS NULL THEN content::JSON
-                    ELSE content::JSON -> records_path END, '$[*]') AS items
+                SELECT *, try(json_extract(CASE
+                    WHEN records_path = '$' THEN '[' || content || ']'
+                    WHEN records_path IS NULL THEN content
+                    ELSE json_extract(content, records_path) END, '$[*]')) AS items
                 FROM pages
             )
             SELECT unnest(items) AS item, generate_subscripts(items, 1) AS record_index,
@@ -240,6 +245,7 @@ def _build_entity(con: duckdb.DuckDBPyConnection, data_dir: Path, source: str, e
     """)
     batches = _payload_batches(con)
     unkeyed = 0
+    unreadable: tuple[str, ...] = ()
     if batches:
         # Records go straight into the table, batch by batch (a statement parses a bounded
         # slice, so memory stays bounded). Keyless ones then move to `_unkeyed_records`, and
@@ -261,6 +267,7 @@ def _build_entity(con: duckdb.DuckDBPyConnection, data_dir: Path, source: str, e
                               f"SELECT * FROM {table} WHERE {keyless}").fetchone()[0]
         if unkeyed:
             con.execute(f"DELETE FROM {table} WHERE {keyless}")
+        unreadable = _unreadable_pages(con, table, source, entity, staged_loads)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE repeated_keys AS
             SELECT record_key FROM {table}
@@ -279,7 +286,30 @@ def _build_entity(con: duckdb.DuckDBPyConnection, data_dir: Path, source: str, e
         con.execute("DROP TABLE repeated_keys")
     rejected = con.execute("SELECT count(*) FROM metas WHERE status <> 'ok'").fetchone()[0]
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    return RawBuildResult(table, rows, files, rejected, unkeyed)
+    return RawBuildResult(table, rows, files, rejected, unkeyed, unreadable)
+
+
+def _unreadable_pages(con: duckdb.DuckDBPyConnection, table: str, source: str, entity: str,
+                      load_ids: list[str]) -> tuple[str, ...]:
+    """The new loads' JSON pages that promised records but gave none (they no longer parse),
+    marked `unreadable` in `raw._landing_files`. Checked before duplicates are reduced, while
+    every record of the new loads is still in the table or in `_unkeyed_records`."""
+    found = tuple(r[0] for r in con.execute(f"""
+        SELECT landing_file FROM raw._landing_files
+        WHERE source = $source AND entity = $entity AND list_contains($loads, load_id)
+          AND status = 'ok' AND meta->>'$.format' = 'json' AND record_count > 0
+          AND landing_file NOT IN (
+              SELECT landing_file FROM {table} WHERE list_contains($loads, load_id)
+              UNION ALL
+              SELECT landing_file FROM raw._unkeyed_records
+              WHERE source = $source AND entity = $entity AND list_contains($loads, load_id))
+        ORDER BY landing_file
+    """, {"source": source, "entity": entity, "loads": load_ids}).fetchall())
+    if found:
+        con.execute("UPDATE raw._landing_files SET status = 'unreadable' "
+                    "WHERE source = ? AND entity = ? AND list_contains(?, landing_file)",
+                    [source, entity, list(found)])
+    return found
 
 
 def rebuild_raw(warehouse: Path, data_dir: Path,

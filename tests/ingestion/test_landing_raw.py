@@ -43,6 +43,28 @@ def test_latest_version_wins_and_bad_input_is_kept(tmp_path: Path) -> None:
     assert statuses == [("ok", 2), ("rejected", 1)]
 
 
+def test_page_changed_on_disk_is_reported_and_the_rest_loads(tmp_path: Path) -> None:
+    """A page that landed as valid JSON but was damaged on disk since: the other pages of its
+    batch still load, and it is named and marked unreadable instead of vanishing."""
+    store = LandingStore(tmp_path)
+    load = store.new_load("zendesk", "tickets")
+    load.land(_page([{"id": 1}, {"id": 2}]), request={}, records_path="tickets", record_count=2)
+    damaged = load.land(_page([{"id": 3}]), request={}, records_path="tickets", record_count=1)
+    load.land(_page([{"id": 4}]), request={}, records_path="tickets", record_count=1)
+    damaged.path.write_bytes(damaged.path.read_bytes()[:-5])
+    warehouse = tmp_path / "w.duckdb"
+    [result] = rebuild_raw(warehouse, tmp_path, [("zendesk", "tickets")])
+    assert result.unreadable_files == (str(damaged.path.relative_to(tmp_path)),)
+    assert _rows(warehouse, "SELECT record_key FROM raw.zendesk__tickets ORDER BY 1") == [
+        ("1",), ("2",), ("4",)]
+    assert _rows(warehouse, "SELECT status, count(*) FROM raw._landing_files GROUP BY 1 "
+                            "ORDER BY 1") == [("ok", 2), ("unreadable", 1)]
+    # restored, the page loads on the next rebuild and is no longer reported
+    damaged.path.write_bytes(_page([{"id": 3}]))
+    [result] = rebuild_raw(warehouse, tmp_path, [("zendesk", "tickets")])
+    assert (result.rows, result.unreadable_files) == (4, ())
+
+
 def test_incremental_merge_equals_full_rebuild(tmp_path: Path) -> None:
     store = LandingStore(tmp_path)
     first = store.new_load("zendesk", "tickets")
