@@ -1,12 +1,19 @@
 {#- Helpers shared by the staging models. -#}
 
-{#- Local calendar date / month of a UTC timestamptz in var('timezone'). -#}
+{#- The local time zone (DESIGN.md section 6): var('timezone') when given, else SAYPRO_TIMEZONE.
+    Read here, not in dbt_project.yml: an environment variable that dbt_project.yml reads and
+    that differs from the last parse makes dbt parse the whole project again. -#}
+{% macro local_timezone() -%}
+    {{- return(var('timezone', none) or env_var('SAYPRO_TIMEZONE', 'Africa/Johannesburg')) -}}
+{%- endmacro %}
+
+{#- Local calendar date / month of a UTC timestamptz in the local time zone. -#}
 {% macro local_date(ts) -%}
-    (timezone('{{ var("timezone") }}', ({{ ts }})))::date
+    (timezone('{{ local_timezone() }}', ({{ ts }})))::date
 {%- endmacro %}
 
 {% macro local_month(ts) -%}
-    date_trunc('month', timezone('{{ var("timezone") }}', ({{ ts }})))::date
+    date_trunc('month', timezone('{{ local_timezone() }}', ({{ ts }})))::date
 {%- endmacro %}
 
 {#- Unix seconds (number or numeric string) to timestamptz; 0 or empty means unknown. -#}
@@ -49,15 +56,24 @@
                                         '^[a-z]+://[^/]+', ''), '/'), '/')
 {%- endmacro %}
 
-{#- The data cut-off: var('as_of') if given, else now. -#}
-{% macro as_of() -%}
-    {%- if var('as_of', none) -%} '{{ var("as_of") }}'::timestamptz {%- else -%} now() {%- endif -%}
+{#- A run's setting: the dbt var `name` when given (`--vars`), else the environment variable
+    SAYPRO_DBT_<NAME>, which orchestration sets. A changed var makes dbt parse the whole project
+    again (about 8 s a run); a changed environment variable re-parses only the files reading it. -#}
+{% macro run_setting(name) -%}
+    {{- return(var(name, none) or env_var('SAYPRO_DBT_' ~ (name | upper), '') or none) -}}
 {%- endmacro %}
 
-{#- Rows of the local period [var('period_start'), var('period_end')) when both are set. -#}
+{#- The data cut-off: run_setting('as_of') if given, else now. -#}
+{% macro as_of() -%}
+    {%- set cut_off = run_setting('as_of') -%}
+    {%- if cut_off -%} '{{ cut_off }}'::timestamptz {%- else -%} now() {%- endif -%}
+{%- endmacro %}
+
+{#- Rows of the local period [period_start, period_end) (run settings) when both are set. -#}
 {% macro period_filter(date_column) -%}
-    {%- if var('period_start', none) and var('period_end', none) -%}
-        {{ date_column }} >= '{{ var("period_start") }}'::date
-        and {{ date_column }} < '{{ var("period_end") }}'::date
+    {%- set period_start, period_end = run_setting('period_start'), run_setting('period_end') -%}
+    {%- if period_start and period_end -%}
+        {{ date_column }} >= '{{ period_start }}'::date
+        and {{ date_column }} < '{{ period_end }}'::date
     {%- else -%} true {%- endif -%}
 {%- endmacro %}

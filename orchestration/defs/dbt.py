@@ -1,7 +1,6 @@
 """dbt models as Dagster assets: period models by month, everything else whole."""
 
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -70,16 +69,24 @@ def _dbt_env(warehouse: WarehouseResource) -> dict[str, str]:
 
 
 def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-             warehouse: WarehouseResource, dbt_vars: dict[str, str]) -> Iterator[Any]:
+             warehouse: WarehouseResource, period: dict[str, str] | None = None) -> Iterator[Any]:
     os.environ.update(_dbt_env(warehouse))
     # The graph is split into several dbt steps (period models sit in the middle of it): a test
     # with several parents runs only once all of them are built or selected.
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
-    dbt_vars = {"as_of": datetime.now(UTC).isoformat(timespec="seconds"), **dbt_vars}
+    # The cut-off and the period reach dbt as environment variables (macro run_setting), not
+    # `--vars`: new var values, every run, would make dbt parse the whole project again.
+    settings = {"as_of": datetime.now(UTC).isoformat(timespec="seconds"),
+                "period_start": "", "period_end": "", **(period or {})}
+    os.environ.update({f"SAYPRO_DBT_{name.upper()}": value for name, value in settings.items()})
+    # One target folder per warehouse, kept between runs (one run at a time, dagster.yaml): the
+    # next run parses only what changed since this one. A fresh folder per run would start from
+    # the project's own parse, made for another warehouse path, and parse everything again.
+    target = pipeline_settings(warehouse).data_dir / "dbt_target"
     # Unit tests check the SQL against fixed inputs: CI runs them (`make test`), production
     # runs would only repeat them, so scheduled builds leave them out (dbt Labs' advice).
-    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test",
-                          "--vars", json.dumps(dbt_vars)], context=context)
+    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context,
+                         target_path=target)
     yield from invocation.stream()
 
 
@@ -110,4 +117,4 @@ def dbt_period_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                warehouse: WarehouseResource):
     """Seeds, staging views, intermediate models and whole-history marts."""
-    yield from _run_dbt(context, dbt, warehouse, {})
+    yield from _run_dbt(context, dbt, warehouse)

@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import shutil
+import subprocess
 from collections import Counter, defaultdict
 from urllib.parse import urlsplit
 
@@ -15,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from .conftest import DBT_PROJECT, INCREMENTAL_MODELS, SALT, TIMEZONE, CoreBuild
+from .conftest import DBT, DBT_PROJECT, INCREMENTAL_MODELS, SALT, TIMEZONE, CoreBuild
 
 CORE_YML = DBT_PROJECT / "models" / "marts" / "core" / "_core.yml"
 
@@ -284,6 +285,30 @@ def test_month_rebuild_equals_full_build(month_rebuild, model: str) -> None:
     full, rebuilt = month_rebuild[model]
     assert len(full) > 0
     pd.testing.assert_frame_equal(full.astype(str), rebuilt.astype(str))
+
+
+def test_run_settings_come_from_the_environment_unless_a_var_is_given(
+        core_build: CoreBuild) -> None:
+    """The Dagster assets pass the cut-off and the period as SAYPRO_DBT_* environment variables
+    (a new var value would make dbt parse the whole project at every run); `--vars` still wins."""
+    inline = "select {{ as_of() }} as cut_off where {{ period_filter('d') }}"
+
+    def compiled(settings: dict[str, str], *args: str) -> str:
+        proc = subprocess.run(
+            [str(DBT), "-q", "compile", "--profiles-dir", ".", "--inline", inline,
+             "--target-path", str(core_build.root / "target_settings"), *args],
+            cwd=DBT_PROJECT, env=core_build.env() | settings, capture_output=True, text=True,
+            timeout=300)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        return " ".join(proc.stdout.split())
+
+    month = {"SAYPRO_DBT_AS_OF": "2025-07-01T09:30:00+00:00",
+             "SAYPRO_DBT_PERIOD_START": "2025-06-01", "SAYPRO_DBT_PERIOD_END": "2025-07-01"}
+    assert compiled(month) == ("select '2025-07-01T09:30:00+00:00'::timestamptz as cut_off "
+                               "where d >= '2025-06-01'::date and d < '2025-07-01'::date")
+    assert compiled(month, "--vars", '{"as_of": "2026-01-15T00:00:00+00:00"}').startswith(
+        "select '2026-01-15T00:00:00+00:00'::timestamptz as cut_off where d >= '2025-06-01'")
+    assert compiled({}) == "select now() as cut_off where true"
 
 
 # --- staging tables maintained by load ------------------------------------------------------

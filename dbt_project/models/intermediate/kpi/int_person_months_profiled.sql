@@ -2,7 +2,7 @@
 -- One row per person and month from the person's signup month to the last month with data.
 -- Demographics are those of the person's latest registration submitted up to the month's end
 -- (so a person who moves province changes segment from that month), falling back to dim_person.
-{% set tz = var('timezone') %}
+{% set tz = local_timezone() %}
 
 with people as (
     select * from {{ ref('dim_person') }}
@@ -90,7 +90,7 @@ ads_by_month as (
 -- Starts younger than 7 days at the data cut-off are still pending, not incomplete.
 cutoff as (
     select coalesce(
-        {% if var('as_of', none) %}cast('{{ var("as_of") }}' as timestamptz){% else %}null{% endif %},
+        {% set cut_off = run_setting('as_of') %}{% if cut_off %}cast('{{ cut_off }}' as timestamptz){% else %}null{% endif %},
         (select max(action_at) from listing)) as cutoff_at
 ),
 

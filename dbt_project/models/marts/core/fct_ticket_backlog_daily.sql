@@ -11,7 +11,7 @@ days as (
 ),
 
 day_ends as (
-    select day, timezone('{{ var("timezone") }}', (day + 1)::timestamp) as day_end from days
+    select day, timezone('{{ local_timezone() }}', (day + 1)::timestamp) as day_end from days
 ),
 
 priorities as (
