@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
@@ -107,51 +108,63 @@ def _stage_metas(con: duckdb.DuckDBPyConnection, landing_root: Path, source: str
     return len(meta_files)
 
 
-def _payload_batches(con: duckdb.DuckDBPyConnection) -> list[list[tuple[str, str]]]:
-    """The ok payloads as (path, format) batches of about BATCH_BYTES and at most BATCH_FILES
-    each, so a statement parses a bounded slice of the landing files however many there are."""
-    batches: list[list[tuple[str, str]]] = [[]]
+class Payload(NamedTuple):
+    path: str
+    fmt: str
+    records_path: str | None  # where a .json payload's items are (see the landing metadata)
+
+
+def _payload_batches(con: duckdb.DuckDBPyConnection) -> list[list[Payload]]:
+    """The ok payloads in batches of about BATCH_BYTES and at most BATCH_FILES each, so a
+    statement parses a bounded slice of the landing files however many there are."""
+    batches: list[list[Payload]] = [[]]
     size = 0
-    for path, fmt, nbytes in con.execute(
-            "SELECT payload_path, fmt, coalesce((meta->>'$.bytes')::BIGINT, 0) FROM metas "
-            "WHERE status = 'ok' ORDER BY payload_path").fetchall():
+    for path, fmt, records_path, nbytes in con.execute(
+            "SELECT payload_path, fmt, records_path, coalesce((meta->>'$.bytes')::BIGINT, 0) "
+            "FROM metas WHERE status = 'ok' ORDER BY payload_path").fetchall():
         if batches[-1] and (size + nbytes > BATCH_BYTES or len(batches[-1]) == BATCH_FILES):
             batches.append([])
             size = 0
-        batches[-1].append((path, fmt))
+        batches[-1].append(Payload(path, fmt, records_path))
         size += nbytes
     return [b for b in batches if b]
 
 
-def _records_sql(batch: list[tuple[str, str]], data_dir: Path) -> str:
+def _items_path(records_path: str | None) -> str:
+    """The JSONPath of a page's items: one constant path per statement lets DuckDB take them
+    in one pass (a path computed per row, or a key then its items, reads the page twice)."""
+    if records_path in (None, "$"):
+        return "$[*]"
+    if '"' in records_path or "\\" in records_path:
+        raise ValueError(f"unsupported records_path in landing metadata: {records_path!r}")
+    return f'$."{records_path}"[*]'
+
+
+def _records_sql(batch: list[Payload], data_dir: Path) -> str:
     """SQL yielding (record, record_index, meta columns) for one batch of payloads."""
     prefix = str(data_dir).rstrip("/") + "/"
     parts: list[str] = []
-    json_files = [path for path, fmt in batch if fmt == "json"]
+    json_files: dict[str | None, list[str]] = {}
+    for payload in (p for p in batch if p.fmt == "json"):
+        json_files.setdefault(payload.records_path, []).append(payload.path)
     # Every ok page parsed when it landed, so the items are extracted without validating first
     # (each check is another full parse). A page changed on disk since then gives NULL items
     # through `try()`, and `_unreadable_pages` reports it: the batch's other pages still load.
-    if json_files:
+    for records_path, files in json_files.items():
+        document = "'[' || t.content || ']'" if records_path == "$" else "t.content"
         parts.append(f"""
-            WITH pages AS (
-                SELECT m.*, t.content
-                FROM read_text({_sql_list(json_files)}) t
-                JOIN metas m ON m.payload_path = t.filename
-            ), lists AS (
-                SELECT *, try(json_extract(CASE
-                    WHEN records_path = '$' THEN '[' || content || ']'
-                    WHEN records_path IS NULL THEN content
-                    ELSE json_extract(content, records_path) END, '$[*]')) AS items
-                FROM pages
-            )
             SELECT unnest(items) AS item, generate_subscripts(items, 1) AS record_index,
                    extra, load_id, loaded_at, payload_path
-            FROM lists
+            FROM (SELECT m.*,
+                         try(json_extract({document}, {sql_literal(_items_path(records_path))}))
+                             AS items
+                  FROM read_text({_sql_list(files)}) t
+                  JOIN metas m ON m.payload_path = t.filename)
         """)
     # A line's position comes from `row_number() OVER ()` over that one file alone: DuckDB
     # keeps a single scan's order there, and only there (a partitioned window over several
     # files, or one after a join, numbers a large file's parallel chunks in any order).
-    jsonl_files = [path for path, fmt in batch if fmt == "jsonl"]
+    jsonl_files = [p.path for p in batch if p.fmt == "jsonl"]
     if jsonl_files:
         lines = "\nUNION ALL\n".join(f"""
             (SELECT json AS item, row_number() OVER ()::INTEGER AS record_index,
@@ -176,7 +189,7 @@ def _records_sql(batch: list[tuple[str, str]], data_dir: Path) -> str:
             JOIN metas m USING (payload_path)
             LEFT JOIN line_extras e USING (payload_path, record_index)
         """)
-    for path in (path for path, fmt in batch if fmt == "csv"):
+    for path in (p.path for p in batch if p.fmt == "csv"):
         parts.append(f"""
             SELECT c.item, c.record_index, m.extra, m.load_id, m.loaded_at, m.payload_path
             FROM (SELECT to_json(r) AS item, row_number() OVER ()::INTEGER AS record_index
