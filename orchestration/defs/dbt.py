@@ -14,6 +14,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from ingestion.settings import Settings
 from orchestration.dbt_project import dbt_project
 from orchestration.partitions import TIMEZONE, monthly_partitions
 from orchestration.resources import WarehouseResource, pipeline_settings
@@ -58,31 +59,31 @@ class SayProDbtTranslator(DagsterDbtTranslator):
 translator = SayProDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def _dbt_env(warehouse: WarehouseResource) -> dict[str, str]:
-    """Environment for the dbt process; the PII salt is required (demo sets its own)."""
-    settings = pipeline_settings(warehouse)
+def _dbt_env(settings: Settings, run_settings: dict[str, str]) -> dict[str, str]:
+    """Environment for the dbt process: warehouse, time zone, PII salt (required; demo sets its
+    own), and the run's settings as SAYPRO_DBT_<NAME> (macro run_setting) rather than `--vars`:
+    new var values at every run would make dbt parse the whole project again."""
     return {
         "SAYPRO_WAREHOUSE": str(settings.warehouse),
         "SAYPRO_TIMEZONE": settings.timezone,
         "SAYPRO_PII_SALT": settings.require_pii_salt(),
+        **{f"SAYPRO_DBT_{name.upper()}": value for name, value in run_settings.items()},
     }
 
 
 def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
              warehouse: WarehouseResource, period: dict[str, str] | None = None) -> Iterator[Any]:
-    os.environ.update(_dbt_env(warehouse))
+    settings = pipeline_settings(warehouse)
+    os.environ.update(_dbt_env(settings, {
+        "as_of": datetime.now(UTC).isoformat(timespec="seconds"),
+        "period_start": "", "period_end": "", **(period or {})}))
     # The graph is split into several dbt steps (period models sit in the middle of it): a test
     # with several parents runs only once all of them are built or selected.
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
-    # The cut-off and the period reach dbt as environment variables (macro run_setting), not
-    # `--vars`: new var values, every run, would make dbt parse the whole project again.
-    settings = {"as_of": datetime.now(UTC).isoformat(timespec="seconds"),
-                "period_start": "", "period_end": "", **(period or {})}
-    os.environ.update({f"SAYPRO_DBT_{name.upper()}": value for name, value in settings.items()})
     # One target folder per warehouse, kept between runs (one run at a time, dagster.yaml): the
     # next run parses only what changed since this one. A fresh folder per run would start from
     # the project's own parse, made for another warehouse path, and parse everything again.
-    target = pipeline_settings(warehouse).data_dir / "dbt_target"
+    target = settings.data_dir / "dbt_target"
     # Unit tests check the SQL against fixed inputs: CI runs them (`make test`), production
     # runs would only repeat them, so scheduled builds leave them out (dbt Labs' advice).
     invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context,
