@@ -18,8 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 PIPELINE = ["generate", "pull", "parse_floor", "validate", "dbt_full", "dbt_transform",
-            "dbt_month", "floor",
-            "reports", "dbt_parse", "dagster_import", "moodle_latency"]
+            "dbt_month", "floor", "reports", "monthly_run", "dbt_parse", "dagster_import",
+            "moodle_latency"]
+END_TO_END = ("pull", "validate", "dbt_full", "reports")
+"""The stages of a first load of the whole history, in order: their sum is the pipeline total."""
 SCALE_INDEPENDENT = {"moodle_latency"}  # measured once, at the first scale
 
 
@@ -85,18 +87,46 @@ def write_results(path: Path, results: dict[float, dict[str, dict]], facts: dict
             if stage == "dbt_parse" and "partial_s" in fig:
                 throughput = (f"{fig['seconds']:.1f} s full parse, {fig['partial_s']:.1f} s "
                               "partial (a run's new cut-off)")
+                if "one_view_step_s" in fig:
+                    throughput += (f"; start-up {fig['startup_s']:.1f} s; a dbt step building "
+                                   f"one view {fig['one_view_step_s']:.1f} s")
             if stage.startswith("dbt_") and stage != "dbt_parse" and floor_s:
                 ratio = f"{fig['wall_seconds'] / floor_s:.1f}x DuckDB floor"
             if stage == "pull" and parse_rate:
                 ratio = f"{parse_rate / fig['records_per_s']:.1f}x slower than orjson parse"
+            if stage == "monthly_run":
+                throughput = (f"{fig['steps']} steps, {fig['per_step_overhead_s']:.2f} s "
+                              "Dagster overhead per step")
+            if stage.startswith("dbt_") and fig.get("view_node_s") is not None:
+                throughput = f"{fig['view_node_s']:.2f} s per view (dbt per-model cost)"
             peak = fig.get("connector_peak_rss_mb", fig["peak_rss_mb"])  # not the emulators'
             lines.append(f"| {scale:g} | {stage} | {fmt(fig['wall_seconds'])} | "
                          f"{fmt(peak, 0)} | {throughput} | {ratio} |")
+        total = pipeline_total(stages)
+        if total:
+            lines.append(f"| {scale:g} | **total** ({' + '.join(END_TO_END)}) | "
+                         f"{fmt(total['wall_seconds'])} | {fmt(total['peak_rss_mb'], 0)} | | "
+                         + (f"{total['floor_ratio']:.1f}x both floors" if total["floor_ratio"]
+                            else "") + " |")
     lines += _pull_by_source(results)
     lines += ["", "Stage details (JSON):", "", "```json",
               json.dumps({f"{k:g}": v for k, v in sorted(results.items())}, indent=1,
                          default=str), "```"]
     path.write_text("\n".join(lines) + "\n")
+
+
+def pipeline_total(stages: dict[str, dict]) -> dict | None:
+    """The whole pipeline on the scale's history (the END_TO_END stages): wall seconds summed,
+    the largest peak, and the ratio to both floors together (orjson parse of the landed JSON,
+    then the DuckDB floor). None until every END_TO_END stage has been measured."""
+    if not all(stage in stages for stage in END_TO_END):
+        return None
+    wall = sum(stages[stage]["wall_seconds"] for stage in END_TO_END)
+    peak = max(stages[stage].get("connector_peak_rss_mb", stages[stage]["peak_rss_mb"])
+               for stage in END_TO_END)
+    floors = [stages.get(stage, {}).get("wall_seconds") for stage in ("parse_floor", "floor")]
+    ratio = wall / sum(floors) if all(floors) else None
+    return {"wall_seconds": wall, "peak_rss_mb": peak, "floor_ratio": ratio}
 
 
 def _pull_by_source(results: dict[float, dict[str, dict]]) -> list[str]:

@@ -1,0 +1,50 @@
+"""The benchmark's results table: the pipeline total and its ratio to the floors."""
+
+from pathlib import Path
+
+from benchmarks.run import pipeline_total, write_results
+
+FACTS = {"cores": 2, "memory_gib": 8.0, "python": "3.11", "machine": "x86_64"}
+
+
+def _stage(wall: float, peak: float, **extra: float) -> dict:
+    return {"wall_seconds": wall, "peak_rss_mb": peak, **extra}
+
+
+def test_total_sums_the_end_to_end_stages_and_compares_with_both_floors() -> None:
+    stages = {
+        "generate": _stage(500.0, 90.0),  # the fixture, not part of the pipeline
+        "pull": _stage(30.0, 400.0, connector_peak_rss_mb=300.0),
+        "validate": _stage(20.0, 900.0),
+        "dbt_full": _stage(40.0, 800.0),
+        "reports": _stage(10.0, 200.0),
+        "parse_floor": _stage(4.0, 50.0),
+        "floor": _stage(6.0, 300.0),
+    }
+    total = pipeline_total(stages)
+    assert total is not None
+    assert total["wall_seconds"] == 100.0
+    assert total["peak_rss_mb"] == 900.0
+    assert total["floor_ratio"] == 10.0
+
+
+def test_no_total_until_every_end_to_end_stage_is_measured() -> None:
+    stages = {"pull": _stage(30.0, 400.0), "validate": _stage(20.0, 900.0),
+              "dbt_full": _stage(40.0, 800.0)}
+    assert pipeline_total(stages) is None
+
+
+def test_pull_peak_is_the_connectors_not_the_emulators(tmp_path: Path) -> None:
+    stages = {
+        "pull": _stage(30.0, 5000.0, connector_peak_rss_mb=300.0),
+        "validate": _stage(20.0, 100.0),
+        "dbt_full": _stage(40.0, 200.0),
+        "reports": _stage(10.0, 50.0),
+    }
+    assert pipeline_total(stages)["peak_rss_mb"] == 300.0
+    out = tmp_path / "RESULTS.md"
+    write_results(out, {1.0: stages}, FACTS)
+    total_row = next(line for line in out.read_text().splitlines() if "**total**" in line)
+    cells = [cell.strip() for cell in total_row.split("|")]
+    assert cells[3:5] == ["100.0", "300"]
+    assert cells[6] == ""  # no floors measured, so no ratio
