@@ -39,8 +39,9 @@ lint: install
 dev: install
 	$(BIN)/saypro ui
 
+BENCH_SCALES ?= 1,10
 bench: install
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run --scales $(BENCH_SCALES)
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
 lock:

@@ -321,6 +321,7 @@ def monthly_run(workdir: Path) -> dict:
     home = workdir / "dagster-bench"
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
+    shutil.copyfile(DBT_DIR.parent / "dagster.yaml", home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
     with _sandbox_process(workdir / "sample") as (api_env, _, _):
         os.environ.update(api_env)
