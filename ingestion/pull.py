@@ -22,6 +22,7 @@ class EntityPull:
     retries: int = 0
     rejected_pages: int = 0
     calls: int | None = None  # API calls, where several land as one page (Moodle completions)
+    skipped_calls: int | None = None  # calls not needed: statuses that cannot have changed
     cursor_before: Any = None
     cursor_after: Any = None
     duration_s: float = 0.0

@@ -76,6 +76,57 @@ def test_full_then_incremental_pull_equals_sandbox(tmp_path: Path, clean_sandbox
         assert secret not in caplog.text
 
 
+def _unchanged_complete_students(sandbox_data: Path) -> set[str]:
+    """From the sandbox's own files: students whose completion is complete and who have not
+    been in the course since, as `courseid-userid`."""
+    def records(folder: str) -> list[dict]:
+        return [orjson.loads(line) for path in (sandbox_data / folder).glob("*.jsonl")
+                for line in path.read_bytes().splitlines() if line]
+
+    completed_at = {}
+    for r in records("moodle/completions"):
+        status = r.get("completionstatus") or {}
+        if status.get("completed"):
+            completed_at[f"{r['courseid']}-{r['userid']}"] = max(
+                (c.get("timecompleted") or 0 for c in status.get("completions", [])), default=0)
+    return {key for r in records("moodle/enrolments")
+            if (key := f"{r['courseid']}-{r['id']}") in completed_at
+            and any(role["shortname"] == "student" for role in r["roles"])
+            and (r.get("lastcourseaccess") or 0) <= completed_at[key]}
+
+
+def test_moodle_asks_again_only_for_completions_that_can_have_changed(
+        tmp_path: Path, clean_sandbox: SandboxHandle, sandbox_data: Path) -> None:
+    settings = _settings(tmp_path, clean_sandbox)
+    log = logging.getLogger("test")
+    first = pull_source("moodle", settings, log).entities["completions"]
+    assert first.skipped_calls == 0
+    settled = _unchanged_complete_students(sandbox_data)
+    assert 0 < len(settled) < first.calls
+
+    second = pull_source("moodle", settings, log).entities["completions"]
+    assert second.skipped_calls == len(settled)
+    assert second.calls == first.calls - len(settled)
+    keys = _keys(settings, "moodle__completions")
+    assert len(keys) == len(set(keys))
+    assert set(keys) == _expected(sandbox_data, "moodle/completions",
+                                  KEYS["moodle__completions"][1])
+
+    # A status last landed as not complete is asked for again, and the new status replaces it.
+    key = sorted(settled)[0]
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("UPDATE raw.moodle__completions SET record = json_merge_patch(record, "
+                    "'{\"completionstatus\": {\"completed\": false}}') WHERE record_key = ?",
+                    [key])
+    third = pull_source("moodle", settings, log).entities["completions"]
+    assert third.skipped_calls == len(settled) - 1
+    with duckdb.connect(str(settings.warehouse)) as con:
+        completed = con.execute("SELECT record->>'$.completionstatus.completed' "
+                                "FROM raw.moodle__completions WHERE record_key = ?",
+                                [key]).fetchone()[0]
+    assert completed == "true"
+
+
 @pytest.mark.parametrize(("source", "fault", "count"), [
     ("zendesk", "rate_limit_burst", 3),
     ("zendesk", "server_error", 2),
