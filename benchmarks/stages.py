@@ -19,8 +19,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 DBT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 SOURCES = ("zendesk", "matomo", "moodle", "kobo")
@@ -336,7 +340,7 @@ def monthly_run(workdir: Path) -> dict:
             **step_figures(dg.DagsterInstance.get(), run.run_id)}
 
 
-def step_figures(instance, run_id: str) -> dict:
+def step_figures(instance: dg.DagsterInstance, run_id: str) -> dict:
     """Each step's seconds (start to success) and the run's seconds outside any step."""
     import dagster as dg
 

@@ -101,7 +101,7 @@ def settled_completions(warehouse: Path) -> dict[str, int]:
     Moodle keeps a course completion once reached: only a course reset clears it, and a student
     who takes the course again goes back into it. So a complete student who has not accessed
     the course since completing it (`lastcourseaccess`) cannot have a new status, and the pull
-    does not ask; this saves about 40% of the calls of a mature LMS (measured on the sample).
+    does not ask (41% of the calls on the generated scale-100 sample, a year of courses).
     """
     if not warehouse.exists():
         return {}
