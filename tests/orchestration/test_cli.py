@@ -59,19 +59,28 @@ def test_sample_writes_vendor_files_in_the_drop_folder_layout(tmp_path: Path) ->
     assert json.loads((out / "stories.json").read_text())
 
 
-def test_sandbox_serves_until_terminated(sandbox_data: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = _saypro("sandbox", "--data", str(sandbox_data), "--port-base", str(port))
-    try:
+def _start_sandbox(sandbox_data: Path) -> tuple[subprocess.Popen, int, dict[str, str]]:
+    """`saypro sandbox` on four consecutive free ports. A probed port can be taken by another
+    process before the sandbox binds it, so a failed start is tried again on other ports."""
+    for _ in range(5):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        process = _saypro("sandbox", "--data", str(sandbox_data), "--port-base", str(port))
         exports = {}
         for line in process.stdout:
             if line.startswith("export "):
                 name, _, value = line.removeprefix("export ").strip().partition("=")
                 exports[name] = value
             if line.startswith("Faults:"):
-                break
+                return process, port, exports
+        process.communicate(timeout=30)
+    raise AssertionError("saypro sandbox did not start on five port ranges")
+
+
+def test_sandbox_serves_until_terminated(sandbox_data: Path) -> None:
+    process, port, exports = _start_sandbox(sandbox_data)
+    try:
         assert exports["ZENDESK_BASE_URL"] == f"http://127.0.0.1:{port}"
         assert exports["KOBO_BASE_URL"] == f"http://127.0.0.1:{port + 3}"
         response = requests.get(f"{exports['ZENDESK_BASE_URL']}/api/v2/help_center/articles.json",
