@@ -10,7 +10,7 @@ from typing import Any
 
 from ingestion.drop_folder import load_drop_folder
 from ingestion.landing import CursorStore, LandingStore, LoadWriter
-from ingestion.raw import ENTITIES, merge_loads
+from ingestion.raw import ENTITIES, merge_loads, record_source_status
 from ingestion.settings import Settings
 
 
@@ -103,7 +103,9 @@ def pull_source(source: str, settings: Settings, log: logging.Logger, *,
         missing = ", ".join(settings.missing_variables(source))
         log.info("%s skipped: set %s (or put export files under $SAYPRO_DROP_DIR/%s/)",
                  source, missing, source)
-        return PullResult(source, "skipped")
+        result = PullResult(source, "skipped")
+    # A skipped source still gets its raw tables (empty, or with what landed before): any
+    # subset of sources is a valid deployment, and staging reads every raw table.
     merge_started = time.perf_counter()
     for entity in (e for s, e in ENTITIES if s == source):
         pull = result.entities.get(entity)
@@ -116,6 +118,9 @@ def pull_source(source: str, settings: Settings, log: logging.Logger, *,
                       "rebuild-raw`.", source, len(merged.unreadable_files), merged.table,
                       merged.unreadable_files[0])
     result.merge_seconds = time.perf_counter() - merge_started
+    record_source_status(settings.warehouse, source, result.mode)
+    if result.mode == "skipped":
+        return result
     log.info("%s: %s", source, {k: v for k, v in result.metadata().items()
                                 if k.endswith((".records", ".pages", ".retries"))})
     return result

@@ -333,6 +333,22 @@ def rebuild_raw(warehouse: Path, data_dir: Path,
         return [build_entity(con, data_dir, s, e) for s, e in (entities or ENTITIES)]
 
 
+SOURCE_STATUS_TABLE = "raw._source_status"
+"""One row per source: how its last pull ran (`api`, `drop` or `skipped` = not configured)."""
+
+
+def record_source_status(warehouse: Path, source: str, mode: str) -> None:
+    """Record how `source` was pulled just now, so marts and reports can tell a source that is
+    not configured from one that is configured but quiet (DESIGN.md section 3)."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with connect(warehouse) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+        con.execute(f"""CREATE TABLE IF NOT EXISTS {SOURCE_STATUS_TABLE} (
+            source VARCHAR PRIMARY KEY, mode VARCHAR, checked_at TIMESTAMPTZ)""")
+        con.execute(f"INSERT OR REPLACE INTO {SOURCE_STATUS_TABLE} VALUES (?, ?, now())",
+                    [source, mode])
+
+
 def merge_loads(warehouse: Path, data_dir: Path, source: str, entity: str,
                 load_ids: Iterable[str]) -> RawBuildResult:
     """Merge newly landed loads into an existing raw table (incremental runs), together with

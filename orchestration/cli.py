@@ -94,7 +94,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
           f"({total / elapsed:,.0f} records/s); planted stories in {args.out / 'stories.json'}.")
     for name, count in sorted(manifest["counts"].items()):
         print(f"  {name:<28} {count:>12,}")
-    print(f"Load it without the APIs: SAYPRO_DROP_DIR={args.out} saypro run --month YYYY-MM")
+    print(f"Load it without the APIs: SAYPRO_DROP_DIR={args.out} "
+          "saypro run --from YYYY-MM --to YYYY-MM")
     return 0
 
 
@@ -168,6 +169,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         months_between,
         prepare_dagster_home,
     )
+    from orchestration.warehouse import sources_summary
 
     settings = _settings()
     prepare_dagster_home(settings.data_dir)
@@ -183,6 +185,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"quarterly_review {quarter} ...", flush=True)
         runner.report_quarter(quarter)
     print(f"Done: {len(runner.runs)} runs; reports in {settings.reports_dir}")
+    print(sources_summary(settings.warehouse))
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -22,3 +23,50 @@ def table_row_count(warehouse: Path, table: str) -> int:
 def table_preview(warehouse: Path, table: str, limit: int = 10) -> pd.DataFrame:
     with duckdb.connect(str(warehouse)) as con:
         return con.execute(f"SELECT * FROM {table} LIMIT {int(limit)}").df()
+
+
+def web_months_behind(warehouse: Path) -> list[date]:
+    """Local months whose staged Matomo visits differ from `marts.fct_web_visits` (count or key
+    hash): late visits of a month already built, or a whole history when Matomo is configured
+    after its start. The monthly period models rebuild them with the partition's month."""
+    if not warehouse.exists():
+        return []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = {r[0] for r in con.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()}
+        if "staging.stg_matomo__visits" not in tables:
+            return []
+        per_month = ("SELECT visit_month, count(*) AS n, sum(hash(visit_id)) AS h FROM {} "
+                     "WHERE visit_month IS NOT NULL GROUP BY visit_month")
+        built = (per_month.format("marts.fct_web_visits")
+                 if "marts.fct_web_visits" in tables
+                 else "SELECT NULL::DATE AS visit_month, 0 AS n, 0 AS h WHERE false")
+        return [r[0] for r in con.execute(f"""
+            SELECT visit_month
+            FROM ({per_month.format('staging.stg_matomo__visits')}) AS staged
+            FULL JOIN ({built}) AS built USING (visit_month)
+            WHERE staged.n IS DISTINCT FROM built.n OR staged.h IS DISTINCT FROM built.h
+            ORDER BY visit_month""").fetchall()]
+
+
+def source_modes(warehouse: Path) -> dict[str, str]:
+    """How each source was last pulled (`api`, `drop`, `skipped`), from `raw._source_status`."""
+    if not warehouse.exists():
+        return {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' "
+                           "AND table_name = '_source_status'").fetchone()[0]:
+            return {}
+        return dict(con.execute("SELECT source, mode FROM raw._source_status "
+                                "ORDER BY source").fetchall())
+
+
+def sources_summary(warehouse: Path) -> str:
+    """One line for the end of a run: the sources read, and those not configured."""
+    modes = source_modes(warehouse)
+    read = [f"{s} ({m})" for s, m in modes.items() if m != "skipped"]
+    skipped = [s for s, m in modes.items() if m == "skipped"]
+    line = "Sources: " + (", ".join(read) or "none configured")
+    if skipped:
+        line += f"; not configured: {', '.join(skipped)} (their KPIs are left out)"
+    return line

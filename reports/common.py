@@ -54,9 +54,30 @@ class Marts:
             return pd.DataFrame()
         return self.con.execute(sql, params or []).df()
 
+    def sources_not_configured(self) -> list[str]:
+        """Sources neither configured nor holding records (marts.dim_source), in order."""
+        frame = self.query("dim_source", "SELECT source FROM marts.dim_source "
+                           "WHERE NOT is_available ORDER BY source")
+        return [str(s) for s in frame.source] if len(frame) else []
+
     def close(self) -> None:
         if self.con is not None:
             self.con.close()
+
+
+SOURCE_LABELS = {"zendesk": "Zendesk (helpdesk)", "matomo": "Matomo (web analytics)",
+                 "moodle": "Moodle (learning)", "kobo": "KoboToolbox (surveys)"}
+
+
+def source_notes(marts: Marts) -> list[str]:
+    """One note naming the sources that are not configured, for the report's banner."""
+    absent = marts.sources_not_configured()
+    if not absent:
+        return []
+    names = ", ".join(SOURCE_LABELS.get(s, s) for s in absent)
+    return [f"Not configured: {names}. Their sections are empty and their KPIs are not "
+            "computed; set their variables or drop export files under "
+            "$SAYPRO_DROP_DIR/<source>/ to add them (README, 'Pointing it at real accounts')."]
 
 
 def svg(fig: plt.Figure) -> str:

@@ -19,6 +19,7 @@ from reports.common import (
     number,
     pct,
     render,
+    source_notes,
 )
 
 HEADLINES = [  # (support_monthly column, KPI id for the target, label, formatter)
@@ -104,7 +105,7 @@ def _render(marts: Marts, month: str, start: date, previous: date,
             findings.append(Finding(f"Ticket CSAT was {pct(row.csat)} against a target of "
                                     f"{pct(t.target)} ({t.status}).", "fig-headlines",
                                     "target"))
-    else:
+    elif "zendesk" not in marts.sources_not_configured():
         notes.append(f"support_monthly has no row for {month}: no tickets were created in the "
                      "month, or the month has not been built yet.")
 
@@ -201,6 +202,7 @@ def _render(marts: Marts, month: str, start: date, previous: date,
             findings.append(Finding(f"Knowledge-base gap: {issue.issue_type} "
                                     f"({int(issue.tickets):,} tickets) has {coverage}.",
                                     "fig-recurring", "kb_gap"))
+    notes[:0] = source_notes(marts)
     for mart in marts.missing:
         notes.append(f"Mart {mart} is missing from the warehouse: its section is empty.")
     html, md = render(f"support_monthly_{month}", out_dir, {

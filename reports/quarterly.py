@@ -9,7 +9,16 @@ from typing import Any
 
 import pandas as pd
 
-from reports.common import Finding, Marts, ReportResult, number, pareto_chart, pct, render
+from reports.common import (
+    Finding,
+    Marts,
+    ReportResult,
+    number,
+    pareto_chart,
+    pct,
+    render,
+    source_notes,
+)
 
 
 def _bounds(quarter: str) -> tuple[date, date]:
@@ -154,6 +163,7 @@ def _render(marts: Marts, quarter: str, out_dir: Path) -> ReportResult:
         for _, r in hints[hints.strength.isin(["strong", "moderate"])].head(2).iterrows():
             findings.append(Finding(str(r.description), "fig-drivers", "driver"))
     _corrective_actions(marts, end, sections, findings)
+    notes[:0] = source_notes(marts)
     for mart in marts.missing:
         notes.append(f"{mart} is missing from the warehouse: its section is empty.")
     html, md = render(f"quarterly_review_{quarter}", out_dir, {

@@ -69,11 +69,25 @@
     {%- if cut_off -%} '{{ cut_off }}'::timestamptz {%- else -%} now() {%- endif -%}
 {%- endmacro %}
 
-{#- Rows of the local period [period_start, period_end) (run settings) when both are set. -#}
+{#- Rows of the local period [period_start, period_end) (run settings) when both are set, and of
+    the local months listed in run setting `extra_months` (comma-separated YYYY-MM-01): months
+    outside the partition whose source rows changed since they were built (late data, or a
+    source configured after its history began), which orchestration adds so that they catch up
+    in the same run. -#}
 {% macro period_filter(date_column) -%}
     {%- set period_start, period_end = run_setting('period_start'), run_setting('period_end') -%}
+    {%- set extra_months = [] -%}
+    {%- for month in (run_setting('extra_months') or '').split(',') if month | trim -%}
+        {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-01', month | trim) -%}
+            {{ exceptions.raise_compiler_error("extra_months: " ~ month ~ " is not the first day of a month (YYYY-MM-01)") }}
+        {%- endif -%}
+        {%- do extra_months.append("'" ~ (month | trim) ~ "'::date") -%}
+    {%- endfor -%}
     {%- if period_start and period_end -%}
-        {{ date_column }} >= '{{ period_start }}'::date
-        and {{ date_column }} < '{{ period_end }}'::date
+        (({{ date_column }} >= '{{ period_start }}'::date
+          and {{ date_column }} < '{{ period_end }}'::date)
+        {%- if extra_months %}
+         or date_trunc('month', {{ date_column }})::date in ({{ extra_months | join(', ') }})
+        {%- endif -%})
     {%- else -%} true {%- endif -%}
 {%- endmacro %}

@@ -18,6 +18,7 @@ from ingestion.settings import Settings
 from orchestration.dbt_project import dbt_project
 from orchestration.partitions import TIMEZONE, monthly_partitions
 from orchestration.resources import WarehouseResource, pipeline_settings
+from orchestration.warehouse import web_months_behind
 
 # Models rebuilt per local month (delete+insert on the period): dbt tag `period`. Other
 # incremental models (staging tables maintained by load) belong to the whole-history step.
@@ -76,7 +77,7 @@ def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     settings = pipeline_settings(warehouse)
     os.environ.update(_dbt_env(settings, {
         "as_of": datetime.now(UTC).isoformat(timespec="seconds"),
-        "period_start": "", "period_end": "", **(period or {})}))
+        "period_start": "", "period_end": "", "extra_months": "", **(period or {})}))
     # The graph is split into several dbt steps (period models sit in the middle of it): a test
     # with several parents runs only once all of them are built or selected.
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
@@ -101,11 +102,20 @@ def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 )
 def dbt_period_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                       warehouse: WarehouseResource):
-    """Incremental models rebuilt for the selected local months (delete+insert on the period)."""
+    """Incremental models rebuilt for the selected local months (delete+insert on the period),
+    together with any other month whose web visits changed since it was built (late data, or
+    Matomo configured after the history began: it back-fills in the same run)."""
     window = context.partition_time_window
+    start, end = window.start.date(), window.end.date()
+    behind = [m for m in web_months_behind(pipeline_settings(warehouse).warehouse)
+              if not start <= m < end]
+    if behind:
+        context.log.info(f"Also rebuilding {len(behind)} month(s) whose web visits changed "
+                         f"since they were built: {', '.join(m.isoformat()[:7] for m in behind)}")
     yield from _run_dbt(context, dbt, warehouse, {
-        "period_start": window.start.strftime("%Y-%m-%d"),
-        "period_end": window.end.strftime("%Y-%m-%d"),
+        "period_start": start.isoformat(),
+        "period_end": end.isoformat(),
+        "extra_months": ",".join(m.isoformat() for m in behind),
     })
 
 

@@ -17,14 +17,3 @@
         {%- if max_value is not none %} or {{ column_name }} > {{ max_value }}{% endif %}
       )
 {% endtest %}
-
-{#- Every value of column_name appears in to_column of to_model (and, with both_ways, back). -#}
-{% test kpi_same_values(model, column_name, to_model, to_column) %}
-    (select distinct {{ column_name }} as v from {{ model }}
-     except
-     select distinct {{ to_column }} from {{ to_model }})
-    union all
-    (select distinct {{ to_column }} from {{ to_model }}
-     except
-     select distinct {{ column_name }} from {{ model }})
-{% endtest %}

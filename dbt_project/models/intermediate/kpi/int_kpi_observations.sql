@@ -120,6 +120,17 @@ obs as (
     select 'negative_comment_share', month_start, person_id, response_id,
            (sentiment_label = 'negative')::int, 1, null
     from feedback where sentiment_label is not null
+),
+
+-- KPIs whose sources are all available (DESIGN.md section 3): a KPI of an absent source is
+-- absent, never 0 (first_ad_success_rate would otherwise be 0 for people known from Moodle
+-- alone when Matomo is not configured).
+available_kpis as (
+    select c.kpi_id
+    from {{ ref('kpi_catalog') }} as c, unnest(string_split(c.sources, '|')) as t(needed)
+    group by c.kpi_id
+    having bool_and(trim(t.needed) in (
+        select source from {{ ref('dim_source') }} where is_available))
 )
 
 select
@@ -132,3 +143,4 @@ select
     cast(x as double) as x
 from obs
 where month_start is not null
+  and kpi_id in (select kpi_id from available_kpis)

@@ -36,5 +36,7 @@ def model(dbt, session):
     return pd.DataFrame({
         "response_id": comments["response_id"].astype("int64").to_numpy(),
         "sentiment_score": scores,
-        "sentiment_label": pd.Series([label(s) for s in scores], dtype="object"),
+        # a string dtype, not object: with no comments at all (Kobo not configured) DuckDB
+        # could not tell the empty column's type
+        "sentiment_label": pd.Series([label(s) for s in scores], dtype="string"),
     })

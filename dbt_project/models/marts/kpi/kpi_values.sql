@@ -210,10 +210,13 @@ period_segments as (
      and (s.active_to is null or s.active_to >= p.period_start)
 ),
 
+-- Every period and segment of a KPI that has observations: a KPI without any (its source is
+-- not configured, DESIGN.md section 3) is absent rather than 0.
 grid as (
     select ps.*, c.kpi_id, c.aggregation
     from period_segments as ps
     cross join catalog as c
+    where c.kpi_id in (select kpi_id from agg_all)
 ),
 
 measured as (
