@@ -1,15 +1,17 @@
-# SayPro Insights. `make demo` and `make test` work on a fresh machine with Python 3.11 and pip.
+# SayPro Insights. `make demo` and `make test` work on a fresh machine with Python 3.11 and pip
+# (`make test` also installs Debian's chromium with apt-get when it is missing).
+# VENV may be relative or absolute: `make install VENV=/opt/saypro-venv`.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
-BIN := $(VENV)/bin
-INSTALLED := $(VENV)/.installed
+BIN := $(abspath $(VENV))/bin
+INSTALLED := $(abspath $(VENV))/.installed
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml
 export SAYPRO_DATA_DIR ?= $(CURDIR)/data
-export DAGSTER_HOME ?= $(SAYPRO_DATA_DIR)/dagster
+export DAGSTER_HOME ?= $(abspath $(SAYPRO_DATA_DIR))/dagster
 
-.PHONY: install demo test lint dev bench lock clean manifest
+.PHONY: install demo test lint dev bench lock clean manifest chromium dagster-home
 
 install: $(INSTALLED) $(MANIFEST)
 
@@ -19,20 +21,34 @@ $(INSTALLED): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-# Dagster reads the dbt manifest at import time; re-parse only when dbt files change.
+# Dagster reads the dbt manifest at import time; re-parse only when dbt files change. Parsing
+# does not hash, so the PII salt is kept out of it (dbt would store it in target/).
 $(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
-	cd dbt_project && SAYPRO_PII_SALT=$${SAYPRO_PII_SALT:-parse-only} ../$(BIN)/dbt parse --profiles-dir . --quiet
+	cd dbt_project && env -u SAYPRO_PII_SALT $(BIN)/dbt parse --profiles-dir . --quiet
 	@touch $@
 
 manifest: $(MANIFEST)
 
+# Headless Chromium for the report and UI screenshot tests: Debian's package (DESIGN.md s.2).
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  echo "Installing Debian's chromium for the browser tests: $${sudo:+$$sudo }apt-get install chromium"; \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	  || { echo "Chromium is missing and could not be installed. Install it with:" \
+	            "sudo apt-get update && sudo apt-get install -y chromium" >&2; exit 1; }; }
+
+# $DAGSTER_HOME with the repo's dagster.yaml, prepared as `saypro` prepares it.
+dagster-home: $(INSTALLED)
+	@$(BIN)/python -c 'import pathlib, orchestration.runner as r; r.prepare_dagster_home(pathlib.Path("$(SAYPRO_DATA_DIR)"))'
+
 demo: install
 	$(BIN)/saypro demo
 
-test: install
+test: install chromium
 	$(BIN)/pytest
 
-lint: install
+lint: install dagster-home
 	$(BIN)/ruff check .
 	$(BIN)/dagster definitions validate -m orchestration.definitions
 

@@ -143,7 +143,8 @@ def test_ui_shows_every_stage_with_the_demo_materialisations(demo_run: tuple[Pat
         assert {"marts/fct_tickets", "quality/quarantine", "raw/zendesk__tickets"} <= materialised
 
         chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-        assert chromium, "headless Chromium is required (.ci/run installs Debian's chromium)"
+        assert chromium, ("headless Chromium is required: `make test` installs it, "
+                          "or `sudo apt-get install chromium`")
         artefacts = REPO / "test-artefacts" / "screenshots"
         artefacts.mkdir(parents=True, exist_ok=True)
         shot = artefacts / "dagster_asset_graph.png"

@@ -75,7 +75,8 @@ def test_exports_read_back_with_the_same_rows(demo_run: tuple[Path, str],
 @pytest.mark.slow
 def test_reports_render_in_headless_chromium(demo_run: tuple[Path, str], tmp_path: Path) -> None:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "headless Chromium is required (.ci/run installs Debian's chromium)"
+    assert chromium, ("headless Chromium is required: `make test` installs it, "
+                      "or `sudo apt-get install chromium`")
     reports = demo_run[0] / "reports"
     artefacts = REPO / "test-artefacts" / "screenshots"
     artefacts.mkdir(parents=True, exist_ok=True)
