@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import shutil
 from collections.abc import Sequence
@@ -15,20 +17,45 @@ from orchestration.partitions import quarter_label, quarter_partition_key
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MONTHLY_REPORT = dg.AssetKey(["reports", "support_monthly"])
 QUARTERLY_REPORT = dg.AssetKey(["reports", "quarterly_review"])
+# The repo's dagster.yaml as copied before copies were stamped (commit 4e31af6): such a copy,
+# unedited, is refreshed like a stamped one.
+FIRST_DAGSTER_YAML_SHA256 = "1156069a895f2172149b0ab137ad9e1e2deaf58c18c9c13ba90e7725a4eb1175"
+
+log = logging.getLogger(__name__)
 
 
 def prepare_dagster_home(data_dir: Path) -> Path:
-    """Use `$DAGSTER_HOME` if set, else `<data dir>/dagster` holding the repo's dagster.yaml."""
+    """Use `$DAGSTER_HOME` if set, else `<data dir>/dagster`, holding the repo's dagster.yaml.
+
+    A copy is refreshed when the repo's file changes, unless it was edited since it was made:
+    then the new version is put beside it as `dagster.yaml.new`, with one warning. The hash of
+    the last version copied is kept in `.dagster.yaml.sha256`."""
     if os.getenv("DAGSTER_HOME"):
         home = Path(os.environ["DAGSTER_HOME"])
     else:
         home = data_dir.resolve() / "dagster"
         os.environ["DAGSTER_HOME"] = str(home)
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists() and (REPO_ROOT / "dagster.yaml").exists():
-        shutil.copyfile(REPO_ROOT / "dagster.yaml", config)
+    source = REPO_ROOT / "dagster.yaml"
+    if not source.exists():
+        return home
+    config, stamp = home / "dagster.yaml", home / ".dagster.yaml.sha256"
+    latest = _sha256(source)
+    copied = stamp.read_text().strip() if stamp.exists() else FIRST_DAGSTER_YAML_SHA256
+    current = _sha256(config) if config.exists() else None
+    if current is None or current == copied != latest:
+        shutil.copyfile(source, config)
+    elif latest not in (current, copied):
+        shutil.copyfile(source, home / "dagster.yaml.new")
+        log.warning("%s was edited, so the repo's new dagster.yaml was not copied over it: it is "
+                    "beside it as dagster.yaml.new; merge the two by hand", config)
+    if copied != latest:
+        stamp.write_text(latest + "\n")
     return home
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @dataclass
