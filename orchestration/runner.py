@@ -102,7 +102,7 @@ class PipelineRunner:
     def refresh_history(self, first_month: str, last_month: str) -> RunSummary:
         """One run that pulls, validates and builds every month in the range at once."""
         job = self.defs.resolve_job_def("monthly_refresh")
-        keys = [k for k in job.asset_layer.asset_graph.get_all_asset_keys()
+        keys = [k for k in job.asset_layer.asset_graph.materializable_asset_keys
                 if k != MONTHLY_REPORT and k != QUARTERLY_REPORT]
         return self._execute("monthly_refresh", selection=keys, tags={
             "dagster/asset_partition_range_start": first_month,
