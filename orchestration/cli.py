@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--scale", type=float, default=1.0)
     sample.add_argument("--seed", type=int, default=7)
 
+    realdata = sub.add_parser("realdata", help="convert the OULAD learning records and the "
+                              "NPSgame survey (../shared/realdata/) into the drop-folder layout")
+    realdata.add_argument("--oulad", type=Path, metavar="DIR", help="folder of the OULAD CSVs")
+    realdata.add_argument("--nps", type=Path, metavar="FILE", help="the NPSgame nps.csv")
+    realdata.add_argument("--out", required=True, type=Path, metavar="DROPDIR")
+
     sandbox = sub.add_parser("sandbox", help="serve sample data from loopback emulators of the "
                              "Zendesk, Matomo, Moodle and KoboToolbox APIs")
     sandbox.add_argument("--data", type=Path, default=None, metavar="DIR",
@@ -93,6 +99,21 @@ def cmd_sample(args: argparse.Namespace) -> int:
     print(f"Wrote {total:,} records to {args.out} in {elapsed:.1f} s "
           f"({total / elapsed:,.0f} records/s); planted stories in {args.out / 'stories.json'}.")
     for name, count in sorted(manifest["counts"].items()):
+        print(f"  {name:<28} {count:>12,}")
+    print(f"Load it without the APIs: SAYPRO_DROP_DIR={args.out} "
+          "saypro run --from YYYY-MM --to YYYY-MM")
+    return 0
+
+
+def cmd_realdata(args: argparse.Namespace) -> int:
+    from sandbox.realdata import convert_nps, convert_oulad
+
+    if not (args.oulad or args.nps):
+        print("saypro realdata: give --oulad DIR, --nps FILE or both", file=sys.stderr)
+        return 2
+    counts = convert_oulad(args.oulad, args.out) if args.oulad else {}
+    counts |= convert_nps(args.nps, args.out) if args.nps else {}
+    for name, count in sorted(counts.items()):
         print(f"  {name:<28} {count:>12,}")
     print(f"Load it without the APIs: SAYPRO_DROP_DIR={args.out} "
           "saypro run --from YYYY-MM --to YYYY-MM")
@@ -234,7 +255,8 @@ def cmd_rebuild_raw(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"demo": cmd_demo, "run": cmd_run, "report": cmd_report, "ui": cmd_ui,
-                "rebuild-raw": cmd_rebuild_raw, "sample": cmd_sample, "sandbox": cmd_sandbox}
+                "rebuild-raw": cmd_rebuild_raw, "sample": cmd_sample, "sandbox": cmd_sandbox,
+                "realdata": cmd_realdata}
     try:
         return handlers[args.command](args)
     except RuntimeError as exc:
