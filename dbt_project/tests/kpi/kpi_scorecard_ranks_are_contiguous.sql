@@ -1,7 +1,7 @@
--- priority_rank is 1..k over each period's gaps, only on gaps, never on insufficient data.
+-- priority_rank is 1..k over each period's missed and at_risk gaps, never on insufficient data.
 with ranked as (
     select period_grain, period_start,
-           count(*) filter (where impact_score > 0) as gaps,
+           count(*) filter (where status in ('missed', 'at_risk')) as gaps,
            count(priority_rank) as ranks,
            count(distinct priority_rank) as distinct_ranks,
            coalesce(max(priority_rank), 0) as max_rank,

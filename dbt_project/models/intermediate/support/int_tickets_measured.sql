@@ -52,6 +52,7 @@ measured as (
     select
         t.ticket_id,
         r.person_id,
+        t.requester_id,
         t.created_at,
         t.created_month,
         t.status,

@@ -3,7 +3,7 @@
 -- every run rebuilds all tickets from the current raw state. Rebuilding is cheap (tickets are
 -- thousands, not millions) and keeps every month consistent with the latest events.
 select
-    ticket_id, person_id, created_at, {{ local_date('created_at') }} as created_date,
+    ticket_id, person_id, requester_id, created_at, {{ local_date('created_at') }} as created_date,
     {{ local_month('created_at') }} as created_month,
     category, issue_type, fishbone_group, taxonomy_tag, priority,
     coalesce(priority, 'normal') as sla_priority, channel, status,

@@ -7,7 +7,7 @@ with kv as (
 ),
 
 catalog as (
-    select kpi_id, direction from {{ ref('kpi_catalog') }}
+    select kpi_id, direction, unit from {{ ref('kpi_catalog') }}
 ),
 
 targets as (
@@ -25,6 +25,7 @@ matched as (
     select
         kv.*,
         c.direction,
+        c.unit,
         t.segment_id as target_segment_id,
         t.target, t.at_risk_tolerance_pct, t.weight, t.owner, t.effective_from as target_effective_from
     from kv
@@ -83,10 +84,17 @@ statused as (
         case
             when shortfall is null then 'insufficient_data'
             when shortfall = 0 then 'met'
-            when shortfall_pct is not null and shortfall_pct <= at_risk_tolerance_pct then 'at_risk'
-            else 'missed'
+            when shortfall_pct > at_risk_tolerance_pct
+                 and case when direction = 'lower_is_better' then coalesce(ci_low, value) > target
+                          else coalesce(ci_high, value) < target end
+                then 'missed'
+            else 'at_risk'
         end as status,
-        shortfall_pct * weight as impact_score
+        coalesce(people, 0) as people_affected,
+        -- least() skips NULLs: a suppressed row (no shortfall_pct) must get no impact at all
+        case when shortfall_pct is not null
+             then least(shortfall_pct, 100.0) / 100.0 * coalesce(people, 0) * weight
+        end as impact_score
     from scored
 ),
 
@@ -95,16 +103,17 @@ ranked as (
         *,
         case
             when impact_score is null or impact_score <= 0 then null
-            when impact_score >= 20 then 'high'
-            when impact_score >= 10 then 'medium'
+            when impact_score >= 0.5 * max(impact_score) over period then 'high'
+            when impact_score >= 0.2 * max(impact_score) over period then 'medium'
             else 'low'
         end as impact_tier,
-        case when impact_score > 0 then
+        case when status in ('missed', 'at_risk') then
             row_number() over (
-                partition by period_grain, period_start, (impact_score > 0)
+                partition by period_grain, period_start, status in ('missed', 'at_risk')
                 order by impact_score desc, weight desc, (segment_id = 'all') desc, kpi_id, segment_id)
         end as priority_rank
     from statused
+    window period as (partition by period_grain, period_start)
 )
 
 select
@@ -135,5 +144,9 @@ select
         and shortfall > 0
         and all_value is not null
         and case when direction = 'lower_is_better' then value > all_value else value < all_value end,
-        false) as boolean) as is_underperforming_segment
+        false) as boolean) as is_underperforming_segment,
+    cast(people_affected as bigint) as people_affected,
+    cast(unit as varchar) as unit,
+    cast(ci_low as double) as ci_low,
+    cast(ci_high as double) as ci_high
 from ranked

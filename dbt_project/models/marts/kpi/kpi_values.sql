@@ -140,6 +140,44 @@ agg_distinct as (
     group by all
 ),
 
+-- The people behind each value (DESIGN.md section 8, people_affected): distinct subjects (a
+-- ticket's requester, a visit's visitor, else the person) per period, counted in a segment when
+-- any of their records counts there, like the distinct count KPIs above.
+subject_periods as (
+    select
+        case when month_start is null then 'quarter' else 'month' end as period_grain,
+        coalesce(month_start, quarter_start) as period_start,
+        kpi_id,
+        bit_or(segments) as segments
+    from (
+        select o.kpi_id, o.month_start, date_trunc('quarter', o.month_start)::date as quarter_start,
+               o.subject_id, s.segments
+        from obs as o
+        left join person_month_segments as s
+          on s.person_id = o.person_id
+         and s.month_start = o.month_start
+        where o.subject_id is not null
+    )
+    {{ kpi_by_month_and_quarter('kpi_id, subject_id') }}
+),
+
+people_combinations as (
+    select period_grain, period_start, kpi_id, segments, count(*) as people
+    from subject_periods
+    group by all
+),
+
+agg_people as (
+    select period_grain, period_start, kpi_id, 'all' as segment_id, sum(people) as people
+    from people_combinations
+    group by all
+    union all
+    select c.period_grain, c.period_start, c.kpi_id, b.segment_id, sum(c.people)
+    from people_combinations as c
+    join segment_bits as b on get_bit(c.segments, b.bit) = 1
+    group by all
+),
+
 -- Medians need every value.
 median_values as (
     select o.kpi_id, o.month_start, o.x, 'all' as segment_id
@@ -173,11 +211,13 @@ agg as (
              then sqrt(greatest(0.0, (a.sum_x2 - a.sum_x * a.sum_x / a.n_x) / (a.n_x - 1)))
         end as sd_x,
         case when k.records_are_distinct then a.n_records else d.n_distinct end as n_distinct,
-        m.median_x
+        m.median_x,
+        p.people
     from agg_algebraic as a
     left join count_kpis as k using (kpi_id)
     left join agg_distinct as d using (period_grain, period_start, kpi_id, segment_id)
     left join agg_median as m using (period_grain, period_start, kpi_id, segment_id)
+    left join agg_people as p using (period_grain, period_start, kpi_id, segment_id)
 ),
 
 bounds as (
@@ -222,7 +262,7 @@ grid as (
 measured as (
     select
         g.period_grain, g.period_start, g.period_end, g.kpi_id, g.segment_id, g.aggregation,
-        a.promoters, a.detractors, a.sd_x,
+        a.promoters, a.detractors, a.sd_x, coalesce(a.people, 0) as people,
         case g.aggregation
             when 'count' then coalesce(a.n_distinct, 0)
             when 'rate' then coalesce(a.den, 0)
@@ -283,5 +323,6 @@ select
     cast(n as bigint) as n,
     cast(case when reliability = 'suppressed' then null else round(raw_ci_low, 10) end as double) as ci_low,
     cast(case when reliability = 'suppressed' then null else round(raw_ci_high, 10) end as double) as ci_high,
-    cast(reliability as varchar) as reliability
+    cast(reliability as varchar) as reliability,
+    cast(people as bigint) as people
 from final
