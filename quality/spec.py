@@ -6,9 +6,17 @@ A *field* becomes typed columns of the flattened batch:
 - `<name>__raw`     the JSON text as landed (typed fields only; used by "required" rules)
 - `<name>__invalid` the JSON text when it is present but not of the field's type, else NULL
 
+A text field has no `__raw` column (its value is its text) but has `__invalid` too: a JSON
+object or array where text is expected.
+
 A *rule* is one Great Expectations expectation on the flattened batch plus what a failure
 means: `row_rule=True` quarantines exactly the failing rows, `severity="error"` on a
 non-row rule blocks the batch, `severity="warn"` only reports.
+
+Schema drift (the payload's shape against the spec) is flattened into three list columns,
+`DRIFT_COLUMNS`, which `validate` counts in SQL into named warnings: top-level keys the spec
+does not know, fields absent from the record, and fields whose JSON type differs from the
+expected one although the value still reads.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ AS_OF = "__AS_OF__"
 
 TYPED_KINDS = ("int", "float", "ts", "unix_ts", "bool", "array", "object")
 KIND_LABELS = {
+    "text": "a text value (not a JSON object or array)",
     "int": "an integer",
     "float": "a number",
     "ts": "a timestamp",
@@ -32,19 +41,60 @@ KIND_LABELS = {
     "array": "a JSON array",
     "object": "a JSON object",
 }
+JSON_TYPES = {
+    "int": ("number",), "float": ("number",), "unix_ts": ("number",), "ts": ("string",),
+    "text": ("string",), "bool": ("boolean",), "array": ("array",), "object": ("object",),
+}
+"""The JSON type a vendor sends for a field kind (checked for drift only when the value reads)."""
+JSON_TYPE_NAMES = {"VARCHAR": "string", "BOOLEAN": "boolean", "ARRAY": "array",
+                   "OBJECT": "object", "BIGINT": "number", "UBIGINT": "number",
+                   "DOUBLE": "number", "HUGEINT": "number"}
+"""DuckDB's `json_type` to the JSON type named in warnings."""
+DRIFT_COLUMNS = ("_new_fields", "_missing_fields", "_type_changes")
+"""Per-record lists in the flattened batch: unknown top-level keys, absent fields (labels),
+and `label:json type` of fields whose JSON type changed but whose value still reads."""
+KOBO_META_KEYS = (
+    "start", "end", "today", "deviceid", "username", "phonenumber", "simserial", "subscriberid",
+    "audit", "uuid", "instanceID", "instanceName", "rootUuid", "deprecatedID",
+)
+"""Last path segments of KoboToolbox metadata questions (`meta/instanceID`, `formhub/uuid`);
+keys starting with `_` are Kobo's own submission fields and are known too."""
 
 
 @dataclass(frozen=True)
 class Field:
-    """One flattened column: `path` is a JSON path (or the Kobo question name)."""
+    """One flattened column: `path` is a JSON path (or the Kobo question name).
+
+    `sparse`: the vendor leaves the key out when there is no value (a Kobo question not
+    answered, a Moodle user without idnumber), so only its absence from a whole batch is
+    drift. `json_types` overrides the JSON types expected for the kind (e.g. Matomo sends
+    numbers as strings on some servers).
+    """
 
     name: str
     path: str
     kind: str = "text"
+    sparse: bool = False
+    json_types: tuple[str, ...] | None = None
 
     @property
     def typed(self) -> bool:
+        """Has a typed value and a `__raw` column (every kind but text)."""
         return self.kind in TYPED_KINDS
+
+    @property
+    def label(self) -> str:
+        """The field as the payload names it: `via.channel`, `beneficiary_id`."""
+        return self.path.removeprefix("$.")
+
+    @property
+    def top_key(self) -> str:
+        """The top-level key of the payload that holds the field."""
+        return self.label.split(".")[0]
+
+    @property
+    def expected_json(self) -> tuple[str, ...]:
+        return self.json_types or JSON_TYPES[self.kind]
 
 
 @dataclass(frozen=True)
@@ -89,6 +139,9 @@ class EntitySpec:
     derived: Mapping[str, str] = field(default_factory=dict)
     refs: Sequence[Ref] = ()
     kobo_paths: bool = False
+    known_keys: Sequence[str] = ()
+    """Other top-level keys the vendor documents: read by staging without a rule, or ignored.
+    Any key outside these and the fields' own is reported as a new field."""
 
     @property
     def table(self) -> str:
@@ -98,23 +151,42 @@ class EntitySpec:
     def key(self) -> str:
         return f"{self.source}__{self.entity}"
 
+    @property
+    def label(self) -> str:
+        """How warnings name the entity: `zendesk tickets`."""
+        return f"{self.source} {self.entity.replace('_', ' ')}"
+
+    @property
+    def all_known_keys(self) -> list[str]:
+        """Top-level keys (Kobo: question names) the spec knows, sorted."""
+        known = {f.top_key for f in self.fields} | set(self.known_keys)
+        if self.kobo_paths:
+            known |= set(KOBO_META_KEYS)
+        return sorted(known)
+
+    def presence_checked(self) -> list[Field]:
+        """Fields whose absence is reported as drift: those no `required` rule covers."""
+        required_cols = {r.column for r in self.rules if r.name == f"{r.column}_required"}
+        return [f for f in self.fields if f.name not in required_cols]
+
 
 # --------------------------------------------------------------------------- rule helpers
 
 
 def required(col: str, *, typed: bool = True, severity: str = "error",
-             row_rule: bool = True) -> Rule:
+             row_rule: bool = True, reason: str | None = None) -> Rule:
     """The field must be present and not null."""
     checked = f"{col}__raw" if typed else col
     return Rule(f"{col}_required", "ExpectColumnValuesToNotBeNull", {"column": checked}, col,
-                f"required field {col} is missing", severity, row_rule, checked)
+                reason or f"required field {col} is missing", severity, row_rule, checked)
 
 
 def valid_type(f: Field, *, row_rule: bool = True, severity: str = "error") -> Rule:
-    """A present value must parse as the field's type."""
+    """A present value must parse as the field's type (the reason names the payload field)."""
     checked = f"{f.name}__invalid"
     return Rule(f"{f.name}_type", "ExpectColumnValuesToBeNull", {"column": checked}, f.name,
-                f"{f.name} {{value}} is not {KIND_LABELS[f.kind]}", severity, row_rule, checked)
+                f"{f.label} {{value}} is not {KIND_LABELS[f.kind]}", severity, row_rule,
+                checked)
 
 
 def in_set(col: str, values: Sequence[Any], *, row_rule: bool = True,
@@ -183,26 +255,32 @@ def ref_rule(ref: Ref) -> Rule:
 
 
 def typed_rules(fields: Sequence[Field]) -> list[Rule]:
-    """A type rule for every typed field."""
-    return [valid_type(f) for f in fields if f.typed]
+    """A type rule for every field: a value of another type quarantines the record."""
+    return [valid_type(f) for f in fields]
 
 
 # ------------------------------------------------------------------------ SQL generation
 
 
-def _field_nodes(spec: EntitySpec, f: Field) -> tuple[str, str]:
-    """SQL for the field's JSON node and its text."""
+def _nodes_sql(spec: EntitySpec) -> str:
+    """The list `_n` of every field's JSON node (NULL when absent), the record parsed once."""
     if spec.kobo_paths:
-        name = sql_literal(f.path)
-        node = (f"(list_filter(_kv, lambda e: e.k = {name})[1]).v")
-        return node, f"({node} ->> '$')"
-    path = sql_literal(f.path)
-    return f"json_extract(record, {path})", f"json_extract_string(record, {path})"
+        return "[" + ", ".join(f"(list_filter(_kv, lambda e: e.k = {sql_literal(f.path)})[1]).v"
+                               for f in spec.fields) + "]"
+    return f"json_extract(record, [{', '.join(sql_literal(f.path) for f in spec.fields)}])"
+
+
+def _field_nodes(spec: EntitySpec, f: Field) -> tuple[str, str]:
+    """SQL for the field's JSON node and its text (from `_n`, see `_nodes_sql`)."""
+    node = f"_n[{list(spec.fields).index(f) + 1}]"
+    return node, f"({node} ->> '$')"
 
 
 def _typed_sql(kind: str, node: str, text: str) -> tuple[str, str]:
     """(typed expression, invalid condition) for a field kind."""
     num = f"TRY_CAST({text} AS DOUBLE)"
+    if kind == "text":
+        return text, f"json_type({node}) IN ('OBJECT', 'ARRAY')"
     if kind == "int":
         typed = f"CASE WHEN {num} = floor({num}) THEN TRY_CAST({num} AS BIGINT) END"
         return typed, f"({typed}) IS NULL"
@@ -226,23 +304,57 @@ def _typed_sql(kind: str, node: str, text: str) -> tuple[str, str]:
     raise ValueError(f"unknown field kind {kind!r}")
 
 
+def _list_sql(items: Sequence[str]) -> str:
+    """A list of the non-NULL items (each an SQL expression)."""
+    if not items:
+        return "[]::VARCHAR[]"
+    return f"list_filter([{', '.join(items)}], lambda x: x IS NOT NULL)"
+
+
+def _drift_sql(spec: EntitySpec) -> list[str]:
+    """The `DRIFT_COLUMNS` of the flattened batch (see the module docstring)."""
+    known = "[" + ", ".join(sql_literal(k) for k in spec.all_known_keys) + "]"
+    if spec.kobo_paths:  # `_`-prefixed keys are Kobo's own submission fields
+        new = (f"list_transform(list_filter(_kv, lambda e: NOT starts_with(e.key, '_') "
+               f"AND NOT list_contains({known}, e.k)), lambda e: e.key)")
+    else:
+        new = f"list_filter(json_keys(record), lambda k: NOT list_contains({known}, k))"
+    missing = [f"CASE WHEN {_field_nodes(spec, f)[0]} IS NULL THEN {sql_literal(f.label)} END"
+               for f in spec.presence_checked()]
+    changed = []
+    for i, f in enumerate(spec.fields, start=1):
+        if f.kind in ("bool", "array", "object"):  # another JSON type does not read: quarantined
+            continue
+        node, text = _field_nodes(spec, f)
+        expected = ", ".join(sql_literal(t) for t, name in JSON_TYPE_NAMES.items()
+                             if name in f.expected_json)
+        changed.append(f"CASE WHEN _t[{i}] NOT IN ('NULL', {expected}) "
+                       f"AND NOT ({_typed_sql(f.kind, node, text)[1]}) "
+                       f"THEN {sql_literal(f.label + ':')} || _t[{i}] END")
+    # CSV drop files carry every value as text: their JSON types say nothing about the vendor.
+    return [f"{new} AS _new_fields", f"{_list_sql(missing)} AS _missing_fields",
+            f"CASE WHEN landing_file LIKE '%.csv' THEN []::VARCHAR[] "
+            f"ELSE {_list_sql(changed)} END AS _type_changes"]
+
+
 def flatten_sql(spec: EntitySpec, where: str, existing_tables: set[str]) -> str:
     """SELECT producing the flattened batch (plus load columns) from the raw table."""
     base_cols = "record_key, load_id, landing_file, record"
     kv = ""
     if spec.kobo_paths:
         kv = (", list_transform(map_entries(json_transform(record, '\"MAP(VARCHAR, JSON)\"')),"
-              " lambda e: {'k': regexp_extract(e.key, '[^/]*$'), 'v': e.value}) AS _kv")
+              " lambda e: {'key': e.key, 'k': regexp_extract(e.key, '[^/]*$'), 'v': e.value})"
+              " AS _kv")
     cols: list[str] = []
     for f in spec.fields:
         node, text = _field_nodes(spec, f)
-        if not f.typed:
-            cols.append(f"{text} AS {f.name}")
-            continue
         typed, invalid = _typed_sql(f.kind, node, text)
-        cols += [f"{typed} AS {f.name}", f"{text} AS {f.name}__raw",
-                 f"CASE WHEN {text} IS NOT NULL AND {invalid} THEN {text} END "
-                 f"AS {f.name}__invalid"]
+        cols.append(f"{typed} AS {f.name}")
+        if f.typed:
+            cols.append(f"{text} AS {f.name}__raw")
+        cols.append(f"CASE WHEN {text} IS NOT NULL AND {invalid} THEN {text} END "
+                    f"AS {f.name}__invalid")
+    cols += _drift_sql(spec)
     flat = ",\n       ".join(cols)
     outer = ["*"]
     for name, expr in spec.derived.items():
@@ -260,6 +372,8 @@ def flatten_sql(spec: EntitySpec, where: str, existing_tables: set[str]) -> str:
         SELECT {", ".join(outer)} FROM (
             SELECT record_key, load_id, landing_file, record,
                    {flat}
-            FROM (SELECT {base_cols}{kv} FROM {spec.table} AS r WHERE {where})
+            FROM (SELECT *, list_transform(_n, lambda x: json_type(x)) AS _t
+                  FROM (SELECT *, {_nodes_sql(spec)} AS _n FROM (
+                      SELECT {base_cols}{kv} FROM {spec.table} AS r WHERE {where})))
         )
     """

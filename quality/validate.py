@@ -28,7 +28,7 @@ import duckdb
 from ingestion.raw import sql_literal
 from quality import history
 from quality.gx_suite import KEY_COLUMN, RuleOutcome, build_suite, run_suite
-from quality.spec import EntitySpec, Rule, flatten_sql
+from quality.spec import DRIFT_COLUMNS, JSON_TYPE_NAMES, EntitySpec, Rule, flatten_sql
 from quality.suites import SPECS, get_spec
 
 EXAMPLES = 5
@@ -150,7 +150,7 @@ def _run_chunks(con: duckdb.DuckDBPyConnection, spec: EntitySpec, as_of: datetim
     import pandas as pd
 
     cols = [r[0] for r in con.execute("DESCRIBE _q_batch").fetchall()
-            if r[0] not in ("load_id", "landing_file", "_chunk")]
+            if r[0] not in ("load_id", "landing_file", "_chunk", *DRIFT_COLUMNS)]
     select = ", ".join(f'"{c}"' for c in cols)
     suite = build_suite(spec, as_of)
     aggs = {r.name: _Agg(r) for r in spec.rules}
@@ -297,6 +297,61 @@ def _volume(con: duckdb.DuckDBPyConnection, res: EntityValidation,
     })
 
 
+DRIFT_CHECKS = {  # expectation: (list column of the flattened batch, description)
+    "no_new_fields": ("_new_fields", "top-level fields known to the spec (SQL)"),
+    "optional_fields_present": ("_missing_fields", "optional fields present (SQL)"),
+    "field_types_unchanged": ("_type_changes", "JSON types of the fields (SQL)"),
+}
+
+
+def _drift_reason(spec: EntitySpec, check: str, item: str, count: int,
+                  n: int) -> tuple[str, str] | None:
+    """(field, warning) for one drifted item of a check, or None when it is not drift.
+
+    A sparse field (left out when empty) is drift only when no record of a batch of at least
+    ALL_FAIL_MIN_ROWS has it.
+    """
+    fields = {f.label: f for f in spec.fields}
+    if check == "no_new_fields":
+        return item, f"new field `{item}` (not used by the pipeline) in {count} of {n} records"
+    if check == "optional_fields_present":
+        if fields[item].sparse and (count < n or n < ALL_FAIL_MIN_ROWS):
+            return None
+        return item, f"optional field `{item}` missing in {count} of {n} records"
+    label, _, json_type = item.rpartition(":")
+    expected = " or ".join(fields[label].expected_json)
+    return label, (f"field `{label}` has type {JSON_TYPE_NAMES[json_type]} in {count} of {n} "
+                   f"records, expected {expected} (the values still read)")
+
+
+def _drift(con: duckdb.DuckDBPyConnection, spec: EntitySpec, res: EntityValidation) -> None:
+    """Schema drift: one warning per drifted field, one expectation per check (SQL)."""
+    n = res.rows_checked
+    for check, (column, description) in DRIFT_CHECKS.items():
+        rows = con.execute(f"""
+            SELECT item, count(DISTINCT record_key),
+                   list(DISTINCT record_key ORDER BY record_key)[:3]
+            FROM (SELECT record_key, unnest({column}) AS item FROM _q_batch)
+            GROUP BY item ORDER BY item""").fetchall()
+        found = [(item, *drift, keys) for item, count, keys in rows
+                 if (drift := _drift_reason(spec, check, item, int(count), n))]
+        affected = con.execute(
+            f"SELECT count(*) FROM _q_batch WHERE len(list_intersect({column}, ?)) > 0",
+            [[item for item, *_ in found]]).fetchone()[0] if found else 0
+        res.warnings += [f"{spec.label}: {reason}; e.g. {', '.join(keys)}"
+                         for _, _, reason, keys in found]
+        res.expectations.append({
+            "name": check, "expectation": description,
+            "column": ", ".join(field for _, field, _, _ in found) or None,
+            "severity": "warn", "row_rule": False, "success": not found,
+            "unexpected_count": affected,
+            "unexpected_percent": round(100 * affected / n, 4) if n else 0.0,
+            "examples": [{"record_key": keys[0], "values": {"field": field}, "reason": reason}
+                         for _, field, reason, keys in found],
+            "action": "warning" if found else "ok",
+        })
+
+
 def _write_quarantine(con: duckdb.DuckDBPyConnection, spec: EntitySpec, run_id: str,
                       at: datetime) -> None:
     con.execute("""DELETE FROM quality.quarantine q USING _q_batch b
@@ -340,6 +395,7 @@ def _validate(con: duckdb.DuckDBPyConnection, spec: EntitySpec, run_id: str, as_
         _judge(res, aggs)
         _quarantine_share(con, res)
         _volume(con, res, load_counts)
+        _drift(con, spec, res)
         now = datetime.now(UTC)
         _write_quarantine(con, spec, run_id, now)
         res.passed = not res.blocking_failures

@@ -3,6 +3,10 @@
 Question keys may carry group paths (`group_demo/province`): the flattener matches on the last
 path segment. Province codes are the nine South African provinces, as codes or snake_case
 names, compared case-insensitively.
+
+A submission without `beneficiary_id` is not quarantined (DESIGN.md section 7: records without
+a person id still count in the `all` segment). Anonymous feedback passes silently; a
+registration without one gives attributes to nobody, so it lands with a counted warning.
 """
 
 from __future__ import annotations
@@ -29,17 +33,24 @@ AGE_BANDS = ("15-17", "18-24", "25-34", "35-44", "45-54", "55+")
 GENDERS = ("female", "male", "other", "prefer_not")
 EMPLOYMENT_STATUSES = ("employed", "self_employed", "informal_trader", "unemployed", "studying")
 
+
+def _question(name: str, path: str | None = None, kind: str = "text") -> Field:
+    """A form question: left out of the submission when unanswered; answers are text, but a
+    drop file may hold numbers."""
+    return Field(name, path or name, kind, sparse=True, json_types=("string", "number"))
+
+
 _REGISTRATION_FIELDS = [
     Field("_id", "_id", "int"),
     Field("_submission_time", "_submission_time", "ts"),
-    Field("beneficiary_id", "beneficiary_id"),
-    Field("province_raw", "province"),
-    Field("settlement_type", "settlement_type"),
-    Field("age_band", "age_band"),
-    Field("gender", "gender"),
-    Field("employment_status", "employment_status"),
-    Field("single_parent", "single_parent"),
-    Field("language", "language"),
+    _question("beneficiary_id"),
+    _question("province_raw", "province"),
+    _question("settlement_type"),
+    _question("age_band"),
+    _question("gender"),
+    _question("employment_status"),
+    _question("single_parent"),
+    _question("language"),
 ]
 
 REGISTRATION = EntitySpec(
@@ -49,7 +60,9 @@ REGISTRATION = EntitySpec(
         unique("_id"),
         required("_id"),
         required("_submission_time"),
-        required("beneficiary_id", typed=False),
+        required("beneficiary_id", typed=False, severity="warn", row_rule=False,
+                 reason="no beneficiary_id: the registration names no person (kept, but it "
+                        "gives attributes to nobody)"),
         *typed_rules(_REGISTRATION_FIELDS),
         not_future("_submission_time"),
         in_set("province", PROVINCE_VALUES),
@@ -61,17 +74,18 @@ REGISTRATION = EntitySpec(
     ],
     derived={"province": "regexp_replace(lower(trim(province_raw)), '[ -]+', '_', 'g')"},
     kobo_paths=True,
+    known_keys=("phone",),
 )
 
 _FEEDBACK_FIELDS = [
     Field("_id", "_id", "int"),
     Field("_submission_time", "_submission_time", "ts"),
-    Field("beneficiary_id", "beneficiary_id"),
-    Field("programme", "programme"),
-    Field("nps", "nps", "int"),
-    Field("csat", "csat", "int"),
-    Field("employment_status", "employment_status"),
-    Field("comment", "comment"),
+    _question("beneficiary_id"),
+    _question("programme"),
+    _question("nps", kind="int"),
+    _question("csat", kind="int"),
+    _question("employment_status"),
+    _question("comment"),
 ]
 
 FEEDBACK = EntitySpec(
@@ -81,7 +95,6 @@ FEEDBACK = EntitySpec(
         unique("_id"),
         required("_id"),
         required("_submission_time"),
-        required("beneficiary_id", typed=False),
         *typed_rules(_FEEDBACK_FIELDS),
         not_future("_submission_time"),
         between("nps", 0, 10),
@@ -96,8 +109,21 @@ _FORM_FIELDS = [
     Field("uid", "$.uid"),
     Field("version_id", "$.version_id"),
     Field("survey", "$.content.survey", "array"),
-    Field("choices", "$.content.choices", "array"),
+    Field("choices", "$.content.choices", "array", sparse=True),
 ]
+# Other keys of an asset (`/api/v2/assets/{uid}/`), not checked.
+_FORM_KEYS = (
+    "url", "owner", "owner__username", "owner_label", "parent", "settings", "asset_type",
+    "files", "summary", "date_created", "date_modified", "date_deployed", "version__content_hash",
+    "version_count", "has_deployment", "deployed_version_id", "deployed_versions",
+    "deployment__links", "deployment__active", "deployment__data_download_links",
+    "deployment__submission_count", "deployment_status", "report_styles", "report_custom",
+    "advanced_features", "analysis_form_json", "map_styles", "map_custom", "downloads",
+    "embeds", "xform_link", "hooks_link", "tag_string", "kind", "xls_link", "name",
+    "assignable_permissions", "permissions", "effective_permissions", "exports",
+    "export_settings", "data", "children", "subscribers_count", "status", "access_types",
+    "data_sharing", "paired_data", "project_ownership", "last_modified_by", "created_by",
+)
 
 FORMS = EntitySpec(
     "kobo", "forms", _FORM_FIELDS,
@@ -108,6 +134,7 @@ FORMS = EntitySpec(
         *typed_rules(_FORM_FIELDS),
         required("version_id", typed=False, severity="warn", row_rule=False),
     ],
+    known_keys=_FORM_KEYS,
 )
 
 SPECS = [REGISTRATION, FEEDBACK, FORMS]

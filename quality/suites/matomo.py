@@ -18,18 +18,45 @@ from quality.spec import (
 VISITOR_TYPES = ("new", "returning")
 REFERRER_TYPES = ("direct", "search", "website", "campaign", "social")
 
+# Other keys of a visit in Live.getLastVisitsDetails (core plugins), not checked.
+_KEYS = (
+    "idSite", "visitIp", "fingerprint", "goalConversions", "siteCurrency", "siteCurrencySymbol",
+    "serverDate", "visitServerHour", "lastActionDateTime", "siteName", "serverTimestamp",
+    "serverTimePretty", "serverDatePretty", "serverDatePrettyFirstAction",
+    "serverTimePrettyFirstAction", "visitorTypeIcon", "visitConverted", "visitConvertedIcon",
+    "visitCount", "visitEcommerceStatus", "visitEcommerceStatusIcon", "daysSinceFirstVisit",
+    "secondsSinceFirstVisit", "daysSinceLastEcommerceOrder", "secondsSinceLastEcommerceOrder",
+    "visitDurationPretty", "searches", "interactions", "referrerTypeName", "referrerKeyword",
+    "referrerKeywordPosition", "referrerUrl", "referrerSearchEngineUrl",
+    "referrerSearchEngineIcon", "referrerSocialNetworkUrl", "referrerSocialNetworkIcon",
+    "languageCode", "language", "deviceTypeIcon", "deviceBrand", "deviceModel",
+    "operatingSystem", "operatingSystemName", "operatingSystemIcon", "operatingSystemCode",
+    "operatingSystemVersion", "browserFamily", "browserFamilyDescription", "browser",
+    "browserName", "browserIcon", "browserCode", "browserVersion", "totalEcommerceRevenue",
+    "totalEcommerceConversions", "totalEcommerceItems", "totalAbandonedCarts",
+    "totalAbandonedCartsRevenue", "totalAbandonedCartsItems", "events", "continent",
+    "continentCode", "country", "countryCode", "countryFlag", "region", "regionCode", "city",
+    "location", "latitude", "longitude", "visitLocalTime", "visitLocalHour",
+    "daysSinceLastVisit", "secondsSinceLastVisit", "resolution", "plugins", "pluginsIcons",
+    "customVariables", "campaignId", "campaignContent", "campaignKeyword", "campaignMedium",
+    "campaignName", "campaignSource", "campaignGroup", "campaignPlacement", "provider",
+    "providerName", "providerUrl", "adClickId", "adProviderId", "adProviderName",
+    "formConversions", "sessionReplayUrl", "userIdHashed", "timeSpentInSite",
+)
+_NUMBER = ("number", "string")  # numbers come as strings from some Matomo servers
+
 _FIELDS = [
-    Field("idVisit", "$.idVisit", "int"),
+    Field("idVisit", "$.idVisit", "int", json_types=_NUMBER),
     Field("visitorId", "$.visitorId"),
     Field("userId", "$.userId"),
     Field("visitorType", "$.visitorType"),
     Field("referrerType", "$.referrerType"),
     Field("referrerName", "$.referrerName"),
     Field("deviceType", "$.deviceType"),
-    Field("visitDuration", "$.visitDuration", "int"),
-    Field("actions", "$.actions", "int"),
-    Field("firstActionTimestamp", "$.firstActionTimestamp", "unix_ts"),
-    Field("lastActionTimestamp", "$.lastActionTimestamp", "unix_ts"),
+    Field("visitDuration", "$.visitDuration", "int", json_types=_NUMBER),
+    Field("actions", "$.actions", "int", json_types=_NUMBER),
+    Field("firstActionTimestamp", "$.firstActionTimestamp", "unix_ts", json_types=_NUMBER),
+    Field("lastActionTimestamp", "$.lastActionTimestamp", "unix_ts", json_types=_NUMBER),
     Field("actionDetails", "$.actionDetails", "array"),
 ]
 
@@ -59,6 +86,7 @@ VISITS = EntitySpec(
             AND json_array_length(actionDetails::JSON) < actions
             THEN json_array_length(actionDetails::JSON) END""",
     },
+    known_keys=_KEYS,
 )
 
 SPECS = [VISITS]

@@ -16,6 +16,27 @@ from quality.spec import (
     unique,
 )
 
+# Other documented keys of each function's items (and the keys the connector adds), not checked.
+_CATEGORY_KEYS = (
+    "description", "descriptionformat", "sortorder", "coursecount", "visible", "visibleold",
+    "timemodified", "depth", "path", "theme",
+)
+_COURSE_KEYS = (
+    "categorysortorder", "displayname", "idnumber", "summary", "summaryformat", "showgrades",
+    "newsitems", "numsections", "maxbytes", "showreports", "visible", "hiddensections",
+    "groupmode", "groupmodeforce", "defaultgroupingid", "timecreated", "timemodified",
+    "enablecompletion", "completionnotify", "lang", "forcetheme", "courseformatoptions",
+    "showactivitydates", "showcompletionconditions", "customfields", "pdfexportfont",
+)
+_ENROLMENT_KEYS = (
+    "username", "firstname", "lastname", "fullname", "email", "address", "phone1", "phone2",
+    "icq", "skype", "yahoo", "aim", "msn", "department", "institution", "interests",
+    "description", "descriptionformat", "city", "url", "country", "profileimageurlsmall",
+    "profileimageurl", "customfields", "groups", "preferences", "enrolledcourses",
+)
+_COMPLETION_KEYS = ("warnings",)
+_GRADE_KEYS = ("courseidnumber", "userfullname", "useridnumber", "maxdepth", "warnings")
+
 _CATEGORY_FIELDS = [
     Field("id", "$.id", "int"),
     Field("name", "$.name"),
@@ -32,6 +53,7 @@ CATEGORIES = EntitySpec(
         required("name", typed=False),
         *typed_rules(_CATEGORY_FIELDS),
     ],
+    known_keys=_CATEGORY_KEYS,
 )
 
 _COURSE_FIELDS = [
@@ -57,6 +79,7 @@ COURSES = EntitySpec(
         *(ref_rule(r) for r in _COURSE_REFS),
     ],
     refs=_COURSE_REFS,
+    known_keys=_COURSE_KEYS,
 )
 
 _COURSE_REF = Ref("courseid", "raw.moodle__courses")
@@ -64,7 +87,7 @@ _COURSE_REF = Ref("courseid", "raw.moodle__courses")
 _ENROLMENT_FIELDS = [
     Field("courseid", "$.courseid", "int"),
     Field("id", "$.id", "int"),
-    Field("idnumber", "$.idnumber"),
+    Field("idnumber", "$.idnumber", sparse=True),  # Moodle leaves an empty idnumber out
     Field("firstaccess", "$.firstaccess", "unix_ts"),
     Field("lastaccess", "$.lastaccess", "unix_ts"),
     Field("lastcourseaccess", "$.lastcourseaccess", "unix_ts"),
@@ -86,6 +109,7 @@ ENROLMENTS = EntitySpec(
         ref_rule(_COURSE_REF),
     ],
     refs=[_COURSE_REF],
+    known_keys=_ENROLMENT_KEYS,
 )
 
 _COMPLETION_FIELDS = [
@@ -108,6 +132,7 @@ COMPLETIONS = EntitySpec(
         ref_rule(_COURSE_REF),
     ],
     refs=[_COURSE_REF],
+    known_keys=_COMPLETION_KEYS,
 )
 
 _GRADE_FIELDS = [
@@ -151,6 +176,7 @@ GRADES = EntitySpec(
         "grademax": f"TRY_CAST({_COURSE_ITEM} ->> '$.grademax' AS DOUBLE)",
     },
     refs=[_COURSE_REF],
+    known_keys=_GRADE_KEYS,
 )
 
 SPECS = [CATEGORIES, COURSES, ENROLMENTS, COMPLETIONS, GRADES]

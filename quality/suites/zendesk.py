@@ -21,6 +21,30 @@ PRIORITIES = ("urgent", "high", "normal", "low")
 SATISFACTION_SCORES = ("offered", "unoffered", "good", "bad")
 USER_ROLES = ("end-user", "agent", "admin")
 
+# Documented keys of each record that the suites do not check (staging may read some).
+_TICKET_KEYS = (
+    "url", "external_id", "generated_timestamp", "subject", "raw_subject", "description",
+    "recipient", "submitter_id", "organization_id", "collaborator_ids", "follower_ids",
+    "email_cc_ids", "forum_topic_id", "problem_id", "has_incidents", "is_public", "due_at",
+    "custom_fields", "custom_status_id", "fields", "followup_ids", "sharing_agreement_ids",
+    "ticket_form_id", "brand_id", "allow_channelback", "allow_attachments",
+    "from_messaging_channel", "encoded_id",
+)
+_EVENT_KEYS = ("via", "system", "metadata", "merged_ticket_ids")
+_USER_KEYS = (
+    "url", "name", "updated_at", "time_zone", "iana_time_zone", "phone", "shared_phone_number",
+    "photo", "locale_id", "locale", "organization_id", "verified", "alias", "active", "shared",
+    "shared_agent", "last_login_at", "two_factor_auth_enabled", "signature", "details", "notes",
+    "role_type", "custom_role_id", "moderator", "ticket_restriction", "only_private_comments",
+    "restricted_agent", "suspended", "default_group_id", "report_csv", "user_fields",
+)
+_ARTICLE_KEYS = (
+    "url", "html_url", "author_id", "comments_disabled", "draft", "promoted", "position",
+    "section_id", "name", "source_locale", "locale", "outdated", "outdated_locales",
+    "edited_at", "user_segment_id", "user_segment_ids", "permission_group_id",
+    "content_tag_ids", "body",
+)
+
 _TICKET_FIELDS = [
     Field("id", "$.id", "int"),
     Field("created_at", "$.created_at", "ts"),
@@ -28,11 +52,13 @@ _TICKET_FIELDS = [
     Field("status", "$.status"),
     Field("priority", "$.priority"),
     Field("type", "$.type"),
+    Field("via", "$.via", "object"),
     Field("via_channel", "$.via.channel"),
     Field("requester_id", "$.requester_id", "int"),
     Field("assignee_id", "$.assignee_id", "int"),
     Field("group_id", "$.group_id", "int"),
-    Field("satisfaction_score", "$.satisfaction_rating.score"),
+    Field("satisfaction_rating", "$.satisfaction_rating", "object", sparse=True),
+    Field("satisfaction_score", "$.satisfaction_rating.score", sparse=True),
     Field("tags", "$.tags", "array"),
 ]
 _TICKET_REFS = [Ref("requester_id", "raw.zendesk__users")]
@@ -57,6 +83,7 @@ TICKETS = EntitySpec(
         *(ref_rule(r) for r in _TICKET_REFS),
     ],
     refs=_TICKET_REFS,
+    known_keys=_TICKET_KEYS,
 )
 
 _EVENT_FIELDS = [
@@ -99,6 +126,7 @@ TICKET_EVENTS = EntitySpec(
             lambda s: s IS NOT NULL AND s NOT IN ({_STATUS_SQL}))[1]""",
     },
     refs=_EVENT_REFS,
+    known_keys=_EVENT_KEYS,
 )
 
 _USER_FIELDS = [
@@ -124,6 +152,7 @@ USERS = EntitySpec(
              {"column": "email", "regex": r"^[^@\s]+@[^@\s]+$"}, "email",
              "email {value} is not an e-mail address", "warn", False, "email"),
     ],
+    known_keys=_USER_KEYS,
 )
 
 _ARTICLE_FIELDS = [
@@ -151,6 +180,7 @@ ARTICLES = EntitySpec(
         not_future("updated_at"),
         ordered("updated_at", "created_at"),
     ],
+    known_keys=_ARTICLE_KEYS,
 )
 
 SPECS = [TICKETS, TICKET_EVENTS, USERS, ARTICLES]

@@ -1,10 +1,12 @@
-"""Hand-written vendor-shaped records (clean) and a loader that writes raw tables."""
+"""Hand-written vendor-shaped records (clean), their schema drifts, and a loader that writes
+raw tables."""
 
 from __future__ import annotations
 
 import copy
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -174,6 +176,68 @@ CLEAN: dict[tuple[str, str], Callable[[], list[dict[str, Any]]]] = {
 def clean(source: str, entity: str) -> list[dict[str, Any]]:
     """Fresh copies of the clean records of an entity."""
     return copy.deepcopy(CLEAN[(source, entity)]())
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One entity's drift cases. `drop`: an optional key to remove (None: every field is
+    required); `reads`: (key, value of another JSON type that still reads, warning text);
+    `breaks`: (key, value that no longer reads, quarantine rule, reason)."""
+
+    source: str
+    entity: str
+    drop: str | None
+    reads: tuple[str, Any, str]
+    breaks: tuple[str, Any, str, str]
+
+
+DRIFTS = [
+    Drift("zendesk", "tickets", "priority",
+          ("requester_id", "502", "field `requester_id` has type string in 1 of 6 records, "
+                                  "expected number"),
+          ("status", {"name": "open"}, "status_type",
+           """status '{"name":"open"}' is not a text value""")),
+    Drift("zendesk", "ticket_events", "updater_id",
+          ("timestamp", "1740816000", "field `timestamp` has type string"),
+          ("event_type", ["Audit"], "event_type_type", """event_type '["Audit"]' is not a text""")),
+    Drift("zendesk", "users", "external_id",
+          ("external_id", 12345, "field `external_id` has type number in 1 of 6 records, "
+                                 "expected string"),
+          ("role", {"name": "agent"}, "role_type", "role '{\"name\":\"agent\"}' is not a text")),
+    Drift("zendesk", "articles", "vote_sum",
+          ("vote_count", "2", "field `vote_count` has type string"),
+          ("title", ["How to"], "title_type", "title '[\"How to\"]' is not a text value")),
+    Drift("matomo", "visits", "deviceType",
+          ("userId", 42, "field `userId` has type number in 1 of 6 records, expected string"),
+          ("deviceType", ["Smartphone"], "deviceType_type",
+           "deviceType '[\"Smartphone\"]' is not a text value")),
+    Drift("moodle", "categories", "idnumber",
+          ("parent", "0", "field `parent` has type string"),
+          ("name", {"en": "Events"}, "name_type", "name '{\"en\":\"Events\"}' is not a text")),
+    Drift("moodle", "courses", "shortname",
+          ("startdate", "1740816000", "field `startdate` has type string"),
+          ("format", ["topics"], "format_type", "format '[\"topics\"]' is not a text value")),
+    Drift("moodle", "enrolments", "lastcourseaccess",
+          ("lastaccess", "1740816000", "moodle enrolments: field `lastaccess` has type string in "
+                                       "1 of 6 records, expected number (the values still read)"),
+          ("lastaccess", "yesterday", "lastaccess_type",
+           "lastaccess 'yesterday' is not a unix timestamp")),
+    Drift("moodle", "completions", None,
+          ("userid", "302", "field `userid` has type string"),
+          ("completionstatus", ["complete"], "completionstatus_type",
+           "completionstatus '[\"complete\"]' is not a JSON object")),
+    Drift("moodle", "grades", "gradeitems",
+          ("courseid", "2", "field `courseid` has type string"),
+          ("gradeitems", {"itemtype": "course"}, "gradeitems_type", "is not a JSON array")),
+    Drift("kobo", "registration", "language",
+          ("_id", "802", "kobo registration: field `_id` has type string in 1 of 6 records, "
+                         "expected number"),
+          ("group_demo/gender", {"label": "Female"}, "gender_type",
+           "gender '{\"label\":\"Female\"}' is not a text value")),
+    Drift("kobo", "feedback", "comment",
+          ("_id", "852", "kobo feedback: field `_id` has type string"),
+          ("group_scores/nps", ["9"], "nps_type", "nps '[\"9\"]' is not an integer")),
+]
 
 
 def load_raw(warehouse: Path, source: str, entity: str, records: list[dict[str, Any]],

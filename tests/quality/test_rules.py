@@ -131,8 +131,6 @@ BAD = [
      "gender 'f' not in accepted values female|male|other|prefer_not"),
     ("kobo", "registration", _set("group_demo/single_parent", "maybe"),
      "single_parent_accepted_values", "single_parent 'maybe' not in accepted values yes|no"),
-    ("kobo", "registration", _set("group_id/beneficiary_id", ...),
-     "beneficiary_id_required", "required field beneficiary_id is missing"),
     ("kobo", "registration", _set("_submission_time", "2026-03-01T00:00:00"),
      "_submission_time_not_in_future", "is in the future"),
     ("kobo", "feedback", _set("group_scores/nps", "11"), "nps_range",
@@ -174,6 +172,47 @@ def test_bad_row_is_quarantined(warehouse: Path, source: str, entity: str,
         False, 1, "quarantined")
     assert result["examples"][0]["reason"] == reasons[rule]
     assert any(rule in w for w in res.warnings)
+
+
+# Records without a person id still count in segment `all` (DESIGN.md section 7): none of
+# these is quarantined, and none warns (the vendor sends the id as null, or leaves it out where
+# it leaves empty fields out: Kobo, Moodle).
+ANONYMOUS = [
+    ("kobo", "feedback", _set("beneficiary_id", ...)),
+    ("kobo", "feedback", _set("beneficiary_id", "  ")),
+    ("zendesk", "users", _set("external_id", None)),
+    ("matomo", "visits", _set("userId", None)),
+    ("moodle", "enrolments", _set("idnumber", ...)),
+]
+
+
+@pytest.mark.parametrize(("source", "entity", "mutate"), ANONYMOUS,
+                         ids=[f"{a[1]}-{i}" for i, a in enumerate(ANONYMOUS)])
+def test_records_without_person_id_pass(warehouse: Path, source: str, entity: str,
+                                        mutate: Callable[[Record], None]) -> None:
+    records = clean(source, entity)
+    for r in records[1:4]:
+        mutate(r)
+    load_raw(warehouse, source, entity, records)
+    res = validate_entity(warehouse, source, entity, run_id="r1", as_of=AS_OF)
+    assert (res.passed, res.rows_quarantined, res.warnings) == (True, 0, [])
+    assert quarantine_rows(warehouse) == []
+
+
+def test_registration_without_person_id_lands_with_a_counted_warning(warehouse: Path) -> None:
+    records = clean("kobo", "registration")
+    del records[2]["group_id/beneficiary_id"]
+    records[4]["group_id/beneficiary_id"] = None
+    load_raw(warehouse, "kobo", "registration", records)
+    res = validate_entity(warehouse, "kobo", "registration", run_id="r1", as_of=AS_OF)
+    assert (res.passed, res.rows_quarantined) == (True, 0)
+    assert quarantine_rows(warehouse) == []
+    [w] = res.warnings
+    assert "warning beneficiary_id_required on 2 of 6 rows" in w
+    assert "802: no beneficiary_id: the registration names no person" in w
+    [e] = [e for e in res.expectations if e["name"] == "beneficiary_id_required"]
+    assert (e["severity"], e["row_rule"], e["unexpected_count"], e["action"]) == (
+        "warn", False, 2, "warning")
 
 
 def _key_of(warehouse: Path, source: str, entity: str, index: int) -> str:

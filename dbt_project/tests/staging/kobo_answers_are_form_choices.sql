@@ -1,20 +1,27 @@
 {{ config(severity='warn') }}
 -- Registration and feedback answers that are not a choice of the deployed form's question:
 -- a code the form does not know (an old form version, a typo in a drop file, a label exported
--- instead of the code). Warns with the offending values and how often they occur; staging
--- keeps the answers, the quality suites decide what is quarantined.
--- Each staging view is read once (its JSON parsed once) and unpivoted into question / answer.
+-- instead of the code). Warns, never fails the build: one row per form, question and unknown
+-- code, with how many responses give it, so the warning's rows name what to fix. Staging keeps
+-- the answers; the quality suites decide what is quarantined.
+-- Each staging table is read once and unpivoted into question / answer.
 with registration_answers as (
-    unpivot (
-        select province, settlement_type, age_band, gender, employment_status
-        from {{ ref('stg_kobo__registrations') }}
-    ) on columns(*) into name question_name value answer
+    select 'registration' as form, question_name, answer
+    from (
+        unpivot (
+            select province, settlement_type, age_band, gender, employment_status
+            from {{ ref('stg_kobo__registrations') }}
+        ) on columns(*) into name question_name value answer
+    )
 ),
 
 feedback_answers as (
-    unpivot (
-        select programme, employment_status from {{ ref('stg_kobo__feedback_responses') }}
-    ) on columns(*) into name question_name value answer
+    select 'feedback' as form, question_name, answer
+    from (
+        unpivot (
+            select programme, employment_status from {{ ref('stg_kobo__feedback_responses') }}
+        ) on columns(*) into name question_name value answer
+    )
 ),
 
 answers as (
@@ -27,10 +34,11 @@ known as (
     select distinct question_name, choice_code from {{ ref('stg_kobo__form_choices') }}
 )
 
-select a.question_name, a.answer, count(*) as responses
+select a.form, a.question_name, a.answer, count(*) as responses
 from answers as a
 where a.answer is not null
   and a.question_name in (select question_name from known)
   and not exists (select 1 from known as k
                   where k.question_name = a.question_name and k.choice_code = a.answer)
 group by all
+order by all
