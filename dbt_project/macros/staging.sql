@@ -23,16 +23,11 @@
 {%- endmacro %}
 
 {#- Salted SHA-256 of an e-mail address or phone number (DESIGN.md section 5):
-    sha256(salt || lower(trim(value))), salt from env_var SAYPRO_PII_SALT. Compiling a model
-    that hashes without a salt fails (orchestration always sets one; the demo sets a demo salt). -#}
+    sha256(salt || lower(trim(value))), NULL when empty. The function comes from the dbt-duckdb
+    plugin plugins/saypro_pii.py, which reads SAYPRO_PII_SALT in Python: the salt must not be in
+    SQL, where dbt would keep it in compiled files, logs, its parse cache and view definitions. -#}
 {% macro pii_hash(expr) -%}
-    {%- set salt = env_var("SAYPRO_PII_SALT", "") -%}
-    {%- if execute and salt == "" -%}
-        {{ exceptions.raise_compiler_error("SAYPRO_PII_SALT is not set: staging cannot hash e-mail addresses and phone numbers. Set it (keep it stable across runs).") }}
-    {%- endif -%}
-    case when nullif(trim({{ expr }}), '') is not null
-         then sha256('{{ salt | replace("'", "''") }}' || lower(trim({{ expr }})))
-    end
+    saypro_pii_hash({{ expr }})
 {%- endmacro %}
 
 {#- Free text with e-mail addresses and phone numbers masked. -#}

@@ -1,3 +1,7 @@
+{{ config(materialized='table') }}
+-- A table, not a view: its hashes come from saypro_pii_hash(), a function of dbt's own
+-- connection (the salt stays out of SQL), so they are computed once, at build time, and any
+-- reader of the warehouse sees them.
 -- Users enrolled in a course (core_enrol_get_enrolled_users + courseid), one row per course and
 -- user, with role short names; is_student = role 'student' among them (teachers are not
 -- enrolments). Names are dropped; e-mail is a salted hash.

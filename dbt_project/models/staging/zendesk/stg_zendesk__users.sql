@@ -1,3 +1,7 @@
+{{ config(materialized='table') }}
+-- A table, not a view: its hashes come from saypro_pii_hash(), a function of dbt's own
+-- connection (the salt stays out of SQL), so they are computed once, at build time, and any
+-- reader of the warehouse sees them.
 -- Zendesk users: role, SayPro person id (external_id), premium tag. Names are dropped; e-mail
 -- and phone are salted hashes.
 select
