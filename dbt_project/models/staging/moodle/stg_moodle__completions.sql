@@ -1,6 +1,7 @@
 -- Course completion status per course and user. completed_at = latest criterion timecompleted;
--- is_complete_pass: a criterion reports the Moodle state complete-pass (state 2, or a status
--- text "... pass ...").
+-- is_complete_pass: a criterion reports the Moodle state complete-pass (state 2, or Moodle's
+-- status text "Complete (achieved pass grade)"; "Complete (did not achieve pass grade)" is
+-- complete-fail, state 3).
 with completions as (
     select
         record,
@@ -17,6 +18,6 @@ select
         as completed_at,
     coalesce(list_bool_or(list_transform(criteria, lambda c:
         try_cast(c ->> '$.state' as integer) = 2
-        or (lower(c ->> '$.status') like '%pass%' and lower(c ->> '$.status') not like '%fail%'))),
+        or lower(c ->> '$.status') like '%achieved pass%')),
         false) as is_complete_pass
 from completions
