@@ -18,6 +18,7 @@ import numpy as np
 import orjson
 
 from sandbox import texts
+from sandbox.experiments import ExperimentPlanter
 
 YEAR = 2025
 LOCAL_OFFSET = timedelta(hours=2)  # Africa/Johannesburg, no daylight saving
@@ -490,7 +491,8 @@ def _articles(w: JsonlWriter, rng: np.random.Generator) -> None:
 
 
 # ----------------------------------------------------------------------------------- Matomo
-def _visits(w: JsonlWriter, rng: np.random.Generator, people: People, per_day: float) -> None:
+def _visits(w: JsonlWriter, rng: np.random.Generator, people: People, per_day: float,
+            planter: ExperimentPlanter) -> None:
     signup_ts = np.array([s.timestamp() for s in people.signup])
     seen: set[str] = set()  # registered visitors seen so far (random anonymous ids never repeat)
     next_id = 1
@@ -516,31 +518,30 @@ def _visits(w: JsonlWriter, rng: np.random.Generator, people: People, per_day: f
             if user_id is not None:
                 seen.add(visitor)
             last = actions[-1]["timestamp"]
-            w.append(
-                "matomo", "visits", day.isoformat(),
-                {
-                    "idVisit": next_id,
-                    "visitorId": visitor,
-                    "userId": user_id,
-                    "visitorType": "returning" if returning else "new",
-                    "referrerType": channel,
-                    "referrerName": {
-                        "search": "Google",
-                        "social": "Facebook",
-                        "campaign": "winter_skills_2025",
-                        "website": "gumtree.co.za",
-                    }.get(channel, ""),
-                    "deviceType": ["smartphone", "desktop", "tablet"][
-                        int(rng.choice(3, p=[0.68, 0.27, 0.05]))
-                    ],
-                    "visitDuration": int(last - ts) if len(actions) > 1 else 0,
-                    "actions": len(actions),
-                    "firstActionTimestamp": ts,
-                    "lastActionTimestamp": last,
-                    "serverDate": day.isoformat(),
-                    "actionDetails": actions,
-                }
-            )
+            visit = {
+                "idVisit": next_id,
+                "visitorId": visitor,
+                "userId": user_id,
+                "visitorType": "returning" if returning else "new",
+                "referrerType": channel,
+                "referrerName": {
+                    "search": "Google",
+                    "social": "Facebook",
+                    "campaign": "winter_skills_2025",
+                    "website": "gumtree.co.za",
+                }.get(channel, ""),
+                "deviceType": ["smartphone", "desktop", "tablet"][
+                    int(rng.choice(3, p=[0.68, 0.27, 0.05]))
+                ],
+                "visitDuration": int(last - ts) if len(actions) > 1 else 0,
+                "actions": len(actions),
+                "firstActionTimestamp": ts,
+                "lastActionTimestamp": last,
+                "serverDate": day.isoformat(),
+                "actionDetails": actions,
+            }
+            planter.tag(visit, day)
+            w.append("matomo", "visits", day.isoformat(), visit)
             next_id += 1
         w.flush()
         day += timedelta(days=1)
@@ -1029,7 +1030,9 @@ def generate(out_dir: Path, scale: float = 1.0, seed: int = 7) -> dict[str, Any]
             cutoff,
         )
     _articles(writer, rng)
-    _visits(writer, np.random.default_rng([seed, 100]), people, 60000 * scale / 365)
+    # the planted experiments draw from their own stream: the rest of the sample is unchanged
+    planter = ExperimentPlanter(np.random.default_rng([seed, 400]))
+    _visits(writer, np.random.default_rng([seed, 100]), people, 60000 * scale / 365, planter)
     _moodle(writer, np.random.default_rng([seed, 200]), people, scale)
     _kobo(writer, np.random.default_rng([seed, 300]), people, scale)
     manifest = {
@@ -1037,7 +1040,9 @@ def generate(out_dir: Path, scale: float = 1.0, seed: int = 7) -> dict[str, Any]
         "scale": scale,
         "period": [f"{YEAR}-01-01", f"{YEAR}-12-31"],
         "counts": writer.counts,
+        "experiments": planter.truth(),
     }
-    (out_dir / "stories.json").write_bytes(orjson.dumps(STORIES, option=orjson.OPT_INDENT_2))
+    stories = STORIES + planter.stories()
+    (out_dir / "stories.json").write_bytes(orjson.dumps(stories, option=orjson.OPT_INDENT_2))
     (out_dir / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
     return manifest
