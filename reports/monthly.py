@@ -21,6 +21,7 @@ from reports.common import (
     render,
     source_notes,
 )
+from reports.experiments import add_experiments
 
 HEADLINES = [  # (support_monthly column, KPI id for the target, label, formatter)
     ("tickets_created", "ticket_volume", "Tickets created", number),
@@ -202,6 +203,8 @@ def _render(marts: Marts, month: str, start: date, previous: date,
             findings.append(Finding(f"Knowledge-base gap: {issue.issue_type} "
                                     f"({int(issue.tickets):,} tickets) has {coverage}.",
                                     "fig-recurring", "kb_gap"))
+    add_experiments(marts, start, (pd.Timestamp(start) + pd.offsets.MonthBegin(1)).date(),
+                    sections, findings)
     notes[:0] = source_notes(marts)
     for mart in marts.missing:
         notes.append(f"Mart {mart} is missing from the warehouse: its section is empty.")

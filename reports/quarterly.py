@@ -19,6 +19,7 @@ from reports.common import (
     render,
     source_notes,
 )
+from reports.experiments import add_experiments
 
 
 def _bounds(quarter: str) -> tuple[date, date]:
@@ -163,6 +164,7 @@ def _render(marts: Marts, quarter: str, out_dir: Path) -> ReportResult:
         for _, r in hints[hints.strength.isin(["strong", "moderate"])].head(2).iterrows():
             findings.append(Finding(str(r.description), "fig-drivers", "driver"))
     _corrective_actions(marts, end, sections, findings)
+    add_experiments(marts, start, end, sections, findings)
     notes[:0] = source_notes(marts)
     for mart in marts.missing:
         notes.append(f"{mart} is missing from the warehouse: its section is empty.")
