@@ -60,6 +60,16 @@ def build_source_asset(source: str) -> dg.AssetsDefinition:
     return pull
 
 
+source_status = dg.AssetSpec(
+    dg.AssetKey(["raw", "_source_status"]),
+    description="`raw._source_status`: how each source was last pulled (`api`, `drop`, or "
+    "`skipped` when it is not configured), written by every pull asset; `marts.dim_source` "
+    "reads it so that KPIs and reports leave out sources that are not configured.",
+    group_name="ingestion",
+    kinds={"duckdb"},
+    owners=["team:data-engineering"],
+)
+
 zendesk_assets = build_source_asset("zendesk")
 matomo_assets = build_source_asset("matomo")
 moodle_assets = build_source_asset("moodle")
