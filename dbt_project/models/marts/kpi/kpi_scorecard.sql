@@ -17,7 +17,8 @@ targets as (
         cast(at_risk_tolerance_pct as double) as at_risk_tolerance_pct,
         cast(weight as integer) as weight,
         owner,
-        cast(effective_from as date) as effective_from
+        cast(effective_from as date) as effective_from,
+        coalesce(basis, 'placeholder') as basis
     from {{ ref('kpi_targets') }}
 ),
 
@@ -27,7 +28,8 @@ matched as (
         c.direction,
         c.unit,
         t.segment_id as target_segment_id,
-        t.target, t.at_risk_tolerance_pct, t.weight, t.owner, t.effective_from as target_effective_from
+        t.target, t.at_risk_tolerance_pct, t.weight, t.owner, t.effective_from as target_effective_from,
+        t.basis as target_basis
     from kv
     join catalog as c on c.kpi_id = kv.kpi_id
     join targets as t
@@ -148,5 +150,6 @@ select
     cast(people_affected as bigint) as people_affected,
     cast(unit as varchar) as unit,
     cast(ci_low as double) as ci_low,
-    cast(ci_high as double) as ci_high
+    cast(ci_high as double) as ci_high,
+    cast(target_basis as varchar) as target_basis
 from ranked
