@@ -1,0 +1,37 @@
+"""Entry point of `streamlit run`: page set-up, the shared sidebar filters, navigation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import queries, ui
+from dashboard.data import Exports
+
+VIEWS = Path(__file__).with_name("views")
+# url path -> the page's own query parameters (kept beside the shared filters)
+PAGE_PARAMS = {"root-causes": ("group", "category", "issue"), "corrective-actions": ("action",),
+               "experiments": ("experiment",)}
+
+# No icons: a page's icon becomes the favicon, and Material icons are fetched from
+# fonts.gstatic.com (the dashboard must work offline); the default favicon is served locally.
+# The default page (Overview) is at `/`.
+st.set_page_config(page_title="SayPro Insights", layout="wide")
+page = st.navigation([
+    st.Page(VIEWS / "overview.py", title="Overview", default=True),
+    st.Page(VIEWS / "segments.py", title="Segments", url_path="segments"),
+    st.Page(VIEWS / "root_causes.py", title="Root causes", url_path="root-causes"),
+    st.Page(VIEWS / "corrective_actions.py", title="Corrective actions",
+            url_path="corrective-actions"),
+    st.Page(VIEWS / "experiments.py", title="Experiments", url_path="experiments"),
+    st.Page(VIEWS / "data_quality.py", title="Data quality", url_path="data-quality"),
+])
+exports = Exports.from_env()
+options = queries.options(exports)
+filters, notes = ui.sidebar_filters(options)
+ui.sync_url(filters.to_params(), keep=PAGE_PARAMS.get(page.url_path, ()))
+for note in notes:
+    st.sidebar.caption(f"Link: {ui.md_escape(note)}.")
+st.session_state["_context"] = ui.Context(exports, options, filters)
+page.run()
