@@ -79,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="emulated network latency added to every response")
 
     sub.add_parser("ui", help="start the Dagster UI and daemon (schedules) on this instance")
+    dashboard = sub.add_parser(
+        "dashboard", help="serve the interactive dashboard on http://127.0.0.1:8501, reading "
+        "the Parquet exports ($SAYPRO_DASHBOARD_HOST and $SAYPRO_DASHBOARD_PORT override)")
+    dashboard.add_argument("streamlit_options", nargs=argparse.REMAINDER, metavar="-- OPTION",
+                           help="options for `streamlit run` after `--`, e.g. "
+                           "`-- --server.baseUrlPath=insights`")
     sub.add_parser("rebuild-raw", help="rebuild every raw table from the landing files")
     return parser
 
@@ -239,6 +245,27 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    import dashboard
+
+    settings = _settings()
+    host = os.getenv("SAYPRO_DASHBOARD_HOST", "127.0.0.1")
+    port = os.getenv("SAYPRO_DASHBOARD_PORT", "8501")
+    options = args.streamlit_options[1:] if args.streamlit_options[:1] == ["--"] \
+        else args.streamlit_options
+    app = Path(dashboard.__file__).with_name("app.py")
+    print(f"SayPro dashboard on http://{host}:{port} reading {settings.exports_dir.parent}",
+          flush=True)
+    # headless: no browser opened, no e-mail prompt; no usage statistics sent; no file watcher;
+    # the toolbar without developer actions (rerun, deploy)
+    os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(app),
+                              "--server.address", host, "--server.port", port,
+                              "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                              "--server.fileWatcherType", "none",
+                              "--client.toolbarMode", "viewer", *options])
+    return 0
+
+
 def cmd_rebuild_raw(args: argparse.Namespace) -> int:
     from ingestion.raw import rebuild_raw
 
@@ -256,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"demo": cmd_demo, "run": cmd_run, "report": cmd_report, "ui": cmd_ui,
                 "rebuild-raw": cmd_rebuild_raw, "sample": cmd_sample, "sandbox": cmd_sandbox,
-                "realdata": cmd_realdata}
+                "realdata": cmd_realdata, "dashboard": cmd_dashboard}
     try:
         return handlers[args.command](args)
     except RuntimeError as exc:
