@@ -87,3 +87,43 @@
 {% macro kpi_by_month_and_quarter(columns) -%}
     group by grouping sets (({{ columns }}, month_start), ({{ columns }}, quarter_start))
 {%- endmacro %}
+
+{#- Distinct values of `id_column` of `records` (kpi_id, month_start, person_id, id_column) per
+    KPI, period (month and quarter) and segment, as `measure`: an id counts once in `all` and
+    once in each segment that any of its records counts in (its person a member that month).
+    Reads the CTEs person_month_segments and segment_bits of kpi_values; the heavy grouping
+    runs on segment combinations, not on (id, segment) pairs. -#}
+{% macro kpi_count_distinct_by_segment(records, id_column, measure) -%}
+    with per_id as (
+        select
+            case when month_start is null then 'quarter' else 'month' end as period_grain,
+            coalesce(month_start, quarter_start) as period_start,
+            kpi_id,
+            bit_or(segments) as segments
+        from (
+            select r.kpi_id, r.month_start,
+                   date_trunc('quarter', r.month_start)::date as quarter_start,
+                   r.{{ id_column }}, s.segments
+            from {{ records }} as r
+            left join person_month_segments as s
+              on s.person_id = r.person_id
+             and s.month_start = r.month_start
+        )
+        {{ kpi_by_month_and_quarter('kpi_id, ' ~ id_column) }}
+    ),
+
+    combinations as (
+        select period_grain, period_start, kpi_id, segments, count(*) as ids
+        from per_id
+        group by all
+    )
+
+    select period_grain, period_start, kpi_id, 'all' as segment_id, sum(ids) as {{ measure }}
+    from combinations
+    group by all
+    union all
+    select c.period_grain, c.period_start, c.kpi_id, b.segment_id, sum(c.ids)
+    from combinations as c
+    join segment_bits as b on get_bit(c.segments, b.bit) = 1
+    group by all
+{%- endmacro %}

@@ -104,78 +104,20 @@ repeated_records as (
                         kpi_id)
 ),
 
--- Each record once per month and once per quarter, with the union of the segments of its
--- persons in the period: it counts once in a segment in which any of its records counts.
-distinct_records as (
-    select
-        case when month_start is null then 'quarter' else 'month' end as period_grain,
-        coalesce(month_start, quarter_start) as period_start,
-        kpi_id,
-        bit_or(segments) as segments
-    from (
-        select r.kpi_id, r.month_start, date_trunc('quarter', r.month_start)::date as quarter_start,
-               r.record_id, s.segments
-        from repeated_records as r
-        left join person_month_segments as s
-          on s.person_id = r.person_id
-         and s.month_start = r.month_start
-    )
-    {{ kpi_by_month_and_quarter('kpi_id, record_id') }}
-),
-
-distinct_combinations as (
-    select period_grain, period_start, kpi_id, segments, count(*) as n_distinct
-    from distinct_records
-    group by all
-),
-
+-- Each record counts once per period in every segment any of its records counts in.
 agg_distinct as (
-    select period_grain, period_start, kpi_id, 'all' as segment_id, sum(n_distinct) as n_distinct
-    from distinct_combinations
-    group by all
-    union all
-    select c.period_grain, c.period_start, c.kpi_id, b.segment_id, sum(c.n_distinct)
-    from distinct_combinations as c
-    join segment_bits as b on get_bit(c.segments, b.bit) = 1
-    group by all
+    {{ kpi_count_distinct_by_segment('repeated_records', 'record_id', 'n_distinct') }}
 ),
 
 -- The people behind each value (DESIGN.md section 8, people_affected): distinct subjects (a
 -- ticket's requester, a visit's visitor, else the person) per period, counted in a segment when
 -- any of their records counts there, like the distinct count KPIs above.
-subject_periods as (
-    select
-        case when month_start is null then 'quarter' else 'month' end as period_grain,
-        coalesce(month_start, quarter_start) as period_start,
-        kpi_id,
-        bit_or(segments) as segments
-    from (
-        select o.kpi_id, o.month_start, date_trunc('quarter', o.month_start)::date as quarter_start,
-               o.subject_id, s.segments
-        from obs as o
-        left join person_month_segments as s
-          on s.person_id = o.person_id
-         and s.month_start = o.month_start
-        where o.subject_id is not null
-    )
-    {{ kpi_by_month_and_quarter('kpi_id, subject_id') }}
-),
-
-people_combinations as (
-    select period_grain, period_start, kpi_id, segments, count(*) as people
-    from subject_periods
-    group by all
+subject_records as (
+    select kpi_id, month_start, person_id, subject_id from obs where subject_id is not null
 ),
 
 agg_people as (
-    select period_grain, period_start, kpi_id, 'all' as segment_id, sum(people) as people
-    from people_combinations
-    group by all
-    union all
-    select c.period_grain, c.period_start, c.kpi_id, b.segment_id, sum(c.people)
-    from people_combinations as c
-    join segment_bits as b on get_bit(c.segments, b.bit) = 1
-    group by all
+    {{ kpi_count_distinct_by_segment('subject_records', 'subject_id', 'people') }}
 ),
 
 -- Medians need every value.
