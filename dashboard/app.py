@@ -11,21 +11,20 @@ from dashboard.data import Exports
 
 VIEWS = Path(__file__).with_name("views")
 # url path -> the page's own query parameters (kept beside the shared filters)
-PAGE_PARAMS = {"root-causes": ("group", "category", "issue"), "corrective-actions": ("action",),
+PAGE_PARAMS = {"root_causes": ("group", "category", "issue"), "corrective_actions": ("action",),
                "experiments": ("experiment",)}
 
 # No icons: a page's icon becomes the favicon, and Material icons are fetched from
 # fonts.gstatic.com (the dashboard must work offline); the default favicon is served locally.
-# The default page (Overview) is at `/`.
+# Each page's URL path is its file name; the default page (Overview) is at `/`.
 st.set_page_config(page_title="SayPro Insights", layout="wide")
 page = st.navigation([
     st.Page(VIEWS / "overview.py", title="Overview", default=True),
-    st.Page(VIEWS / "segments.py", title="Segments", url_path="segments"),
-    st.Page(VIEWS / "root_causes.py", title="Root causes", url_path="root-causes"),
-    st.Page(VIEWS / "corrective_actions.py", title="Corrective actions",
-            url_path="corrective-actions"),
-    st.Page(VIEWS / "experiments.py", title="Experiments", url_path="experiments"),
-    st.Page(VIEWS / "data_quality.py", title="Data quality", url_path="data-quality"),
+    st.Page(VIEWS / "segments.py", title="Segments"),
+    st.Page(VIEWS / "root_causes.py", title="Root causes"),
+    st.Page(VIEWS / "corrective_actions.py", title="Corrective actions"),
+    st.Page(VIEWS / "experiments.py", title="Experiments"),
+    st.Page(VIEWS / "data_quality.py", title="Data quality"),
 ])
 exports = Exports.from_env()
 options = queries.options(exports)

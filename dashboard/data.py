@@ -80,8 +80,10 @@ def _literal(path: Path) -> str:
 @st.cache_data(show_spinner=False, max_entries=1024)
 def _cached_query(sql: str, params: tuple[object, ...],
                   signature: tuple[tuple[str, int, int], ...]) -> pd.DataFrame:
-    """`signature` is unused in the body: it is part of the cache key (the files' versions)."""
-    return _cursor().execute(sql, list(params)).df()
+    """`signature` is unused in the body: it is part of the cache key (the files' versions).
+    Through Arrow: DuckDB's own DataFrame conversion warns on pandas 3."""
+    table = _cursor().sql(sql, params=list(params) or None).to_arrow_table()
+    return table.to_pandas(date_as_object=False)
 
 
 def _cursor() -> duckdb.DuckDBPyConnection:

@@ -195,6 +195,12 @@ def pareto(ex: Exports, grain: str, start: date, dimension: str, segments: list[
             "SELECT item, tickets, share, cumulative_share, rank, is_vital_few "
             "FROM {marts/rca_pareto} WHERE period_grain = ? AND period_start = ? "
             "AND dimension = ? ORDER BY rank", [grain, start, dimension])
+    return ticket_pareto(ex, grain, start, dimension, segments, parents)
+
+
+def ticket_pareto(ex: Exports, grain: str, start: date, dimension: str, segments: list[str],
+                  parents: dict[str, str]) -> pd.DataFrame:
+    """`pareto` computed from `fct_tickets` (the mart's rules; tests hold it to the mart)."""
     where, params = _ticket_filter(start, period_end(start, grain), segments, parents)
     return ex.query(
         f"""WITH items AS (
@@ -341,9 +347,13 @@ def experiments(ex: Exports) -> pd.DataFrame:
 
 
 def experiment_results(ex: Exports, experiment_id: str) -> pd.DataFrame:
-    """One experiment's results: variant x metric, control first, primary metric first."""
+    """One experiment's results: variant x metric, primary metric first, with the interval
+    relative to the control value (`rel_ci_low`, `rel_ci_high`) when the mart lacks it."""
     df = ex.query("SELECT * FROM {marts/experiment_results} WHERE experiment_id = ?",
                   [experiment_id])
+    for side in ("low", "high"):
+        if f"rel_ci_{side}" not in df:
+            df[f"rel_ci_{side}"] = df[f"ci_{side}"] / df["control_value"]
     order = ["variant_order"] if "variant_order" in df else ["variant"]
     return df.sort_values([*order, "is_primary", "metric_id"],
                           ascending=[True] * len(order) + [False, True]).reset_index(drop=True)

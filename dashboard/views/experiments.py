@@ -54,7 +54,7 @@ if results["srm_flag"].any():
              "allocation, so the results are not trustworthy.")
 
 compared = results[results["rel_effect"].notna()]
-if "rel_ci_low" in compared and len(compared):
+if len(compared):
     st.altair_chart(charts.effects(compared), width="stretch")
 columns = ["variant", "metric_id", "is_primary", "units", "value", "control_value",
            "abs_effect", "ci_low", "ci_high", "rel_effect", "p_value", "p_value_adjusted",
