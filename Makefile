@@ -11,7 +11,7 @@ DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/se
 export SAYPRO_DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(abspath $(SAYPRO_DATA_DIR))/dagster
 
-.PHONY: install demo test lint dev bench lock clean manifest chromium dagster-home
+.PHONY: install demo test lint dev dashboard bench lock clean manifest chromium dagster-home
 
 install: $(INSTALLED) $(MANIFEST)
 
@@ -52,8 +52,16 @@ lint: install dagster-home
 	$(BIN)/ruff check .
 	$(BIN)/dagster definitions validate -m orchestration.definitions
 
+# The Dagster UI (http://127.0.0.1:3000) in the foreground and the dashboard
+# (http://127.0.0.1:8501) beside it; when the UI stops (Ctrl-C), the dashboard stops too.
 dev: install
+	@$(BIN)/saypro dashboard & dashboard=$$!; \
+	trap 'kill $$dashboard 2>/dev/null; wait $$dashboard 2>/dev/null' EXIT; \
 	$(BIN)/saypro ui
+
+# The dashboard alone, reading $(SAYPRO_DATA_DIR)/exports (SAYPRO_DASHBOARD_HOST/PORT override).
+dashboard: install
+	$(BIN)/saypro dashboard
 
 BENCH_SCALES ?= 1,10
 bench: install
