@@ -94,7 +94,9 @@ def experiment_build(request: pytest.FixtureRequest,
         result = load_drop_folder(drop / source, data_dir, source)
         assert not result.errors, result.errors
     rebuild_raw(warehouse, data_dir)
+    # the dbt unit tests run in the full builds of tests/dbt and tests/kpi
     proc = run_dbt(DBT_PROJECT, root, data_dir, warehouse, "build", "--indirect-selection",
-                   "buildable", "--select", *EXPERIMENT_MARTS)
+                   "buildable", "--exclude-resource-type", "unit_test",
+                   "--select", *EXPERIMENT_MARTS)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     return ExperimentBuild(request.param, drop, warehouse)
