@@ -48,6 +48,21 @@ def parse_project(project: DbtProject) -> None:
         os.replace(Path(scratch) / "manifest.json", project.manifest_path)
 
 
+PROJECT_FILE_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".py"}
+
+
+def stale_sources(project: DbtProject) -> list[Path]:
+    """dbt files changed since the manifest was written (after a `git pull` without `make`):
+    Dagster would otherwise run jobs from a graph that no longer matches the files."""
+    written = project.manifest_path.stat().st_mtime
+    folders = ("models", "macros", "seeds", "tests", "plugins")
+    candidates = [project.project_dir / "dbt_project.yml", project.project_dir / "profiles.yml",
+                  *(path for folder in folders
+                    for path in (project.project_dir / folder).rglob("*")
+                    if path.suffix in PROJECT_FILE_SUFFIXES)]
+    return [path for path in candidates if path.stat().st_mtime > written]
+
+
 def load_project(project_dir: Path = DBT_PROJECT_DIR) -> DbtProject:
     """The dbt project with a manifest ready to read."""
     if not (project_dir / "dbt_project.yml").is_file():
@@ -62,6 +77,11 @@ def load_project(project_dir: Path = DBT_PROJECT_DIR) -> DbtProject:
                     project.manifest_path, PARSE_SECONDS)
         parse_project(project)
     elif project.preparer.using_dagster_dev():
+        parse_project(project)
+    elif changed := stale_sources(project):
+        log.warning("dbt manifest at %s is older than %d dbt file(s) (first: %s); parsing the "
+                    "dbt project again (about %d s)", project.manifest_path, len(changed),
+                    changed[0].relative_to(project.project_dir), PARSE_SECONDS)
         parse_project(project)
     return project
 

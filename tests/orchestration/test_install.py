@@ -41,6 +41,27 @@ def test_missing_manifest_is_parsed_once_without_the_salt(
     _assert_salt_not_stored(first.manifest_path.parent)
 
 
+def test_manifest_older_than_a_dbt_file_is_parsed_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A model added after the last parse (a `git pull` without `make`) reaches the manifest at
+    the next import, with one log line naming the file."""
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    monkeypatch.delenv("DAGSTER_IS_DEV_CLI", raising=False)
+    first = load_project(project)
+    written = first.manifest_path.stat().st_mtime
+    added = project / "models" / "marts" / "core" / "added_after_parse.sql"
+    added.write_text("select 1 as one\n")
+    os.utime(added, (written + 1, written + 1))
+    with caplog.at_level(logging.WARNING, logger="orchestration.dbt_project"):
+        load_project(project)
+        load_project(project)
+    stale = [r.getMessage() for r in caplog.records if "is older than" in r.getMessage()]
+    assert len(stale) == 1 and "models/marts/core/added_after_parse.sql" in stale[0]
+    assert "model.saypro.added_after_parse" in first.manifest_path.read_text()
+
+
 def test_project_outside_a_checkout_names_the_fix(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match=r"pip install -e <checkout>"):
         load_project(tmp_path / "dbt_project")
