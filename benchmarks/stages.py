@@ -352,10 +352,21 @@ def step_figures(instance: dg.DagsterInstance, run_id: str) -> dict:
             "step_s": {k: round(v, 2) for k, v in sorted(steps.items(), key=lambda kv: -kv[1])}}
 
 
+def dashboard(workdir: Path) -> dict:
+    """Each dashboard page's render seconds (benchmarks/dashboard.py) on the exports of the
+    warehouse the earlier stages built (exported first, untimed)."""
+    from benchmarks.dashboard import measure
+    from reports.exports import export_marts
+
+    data = workdir / "data"
+    export_marts(data / "warehouse.duckdb", data / "exports" / "marts")
+    return measure(data)
+
+
 STAGES = {f.__name__: f for f in (generate, pull, parse_floor, validate, dbt_full,
                                   dbt_transform, dbt_month,
                                   dbt_parse, floor, reports, dagster_import,
-                                  monthly_run, moodle_latency)}
+                                  monthly_run, moodle_latency, dashboard)}
 
 
 def main() -> None:
