@@ -1,8 +1,12 @@
-"""Shared pieces of the reports: warehouse access, findings, charts and rendering."""
+"""Shared pieces of the reports: warehouse access, findings, value formatting, charts, periods
+and rendering."""
 
 from __future__ import annotations
 
 import io
+import math
+import re
+import shutil
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -12,6 +16,7 @@ import duckdb
 import matplotlib
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 matplotlib.use("Agg")
 from matplotlib import pyplot as plt
@@ -80,34 +85,153 @@ def source_notes(marts: Marts) -> list[str]:
             "$SAYPRO_DROP_DIR/<source>/ to add them (README, 'Pointing it at real accounts')."]
 
 
-def svg(fig: plt.Figure) -> str:
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
+class Labels:
+    """Names and units of KPIs (`kpi_catalog`) and names of segments (`dim_segment`)."""
+
+    def __init__(self, marts: Marts) -> None:
+        catalog = marts.query("kpi_catalog", "SELECT kpi_id, name, unit FROM raw.kpi_catalog",
+                              schema="raw")
+        self.kpi_names = dict(zip(catalog.kpi_id, catalog.name, strict=True)) \
+            if len(catalog) else {}
+        self.units = dict(zip(catalog.kpi_id, catalog.unit, strict=True)) if len(catalog) else {}
+        segments = marts.query("dim_segment", "SELECT segment_id, arg_max(name, active_from) AS "
+                               "name FROM marts.dim_segment GROUP BY segment_id")
+        self.segment_names = {"all": "All users"} | (
+            dict(zip(segments.segment_id, segments.name, strict=True)) if len(segments) else {})
+
+    def kpi(self, kpi_id: str) -> str:
+        return str(self.kpi_names.get(kpi_id, kpi_id))
+
+    def unit(self, kpi_id: str) -> str | None:
+        return self.units.get(kpi_id)
+
+    def segment(self, segment_id: str) -> str:
+        return str(self.segment_names.get(segment_id, segment_id))
+
+
+# --- Values with their units ---------------------------------------------------------------
+
+COUNT_UNITS = {"tickets", "visits", "visitors", "learners", "people", "responses", "units"}
+MISSING = "n/a"
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _clock(seconds: float) -> str:
+    """`207` -> `3:27`, `3725` -> `1:02:05`."""
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def _number_and_suffix(value: float, unit: str | None, delta: bool) -> tuple[str, str]:
+    """The number (without its sign) and the unit suffix of one value."""
+    magnitude = abs(value)
+    match unit:
+        case "rate":
+            return f"{100 * magnitude:.1f}", " pp" if delta else "%"
+        case "minutes":
+            if magnitude >= 120:
+                return f"{magnitude / 60:,.1f}", " h"
+            return (f"{magnitude:.1f}" if magnitude < 10 else f"{magnitude:.0f}"), " min"
+        case "seconds":
+            if magnitude >= 60:
+                return _clock(magnitude), " min" if magnitude < 3600 else " h"
+            return f"{magnitude:.0f}", " s"
+        case "points":
+            return f"{magnitude:.1f}", " points"
+        case "pages":
+            return f"{magnitude:.2f}", " pages"
+        case str() if unit in COUNT_UNITS:
+            text = f"{magnitude:,.0f}"
+            return text, f" {unit[:-1]}" if text == "1" and unit.endswith("s") else f" {unit}"
+        case str() if unit:
+            return f"{magnitude:,.2f}", f" {unit}"
+        case _:
+            return f"{magnitude:,.2f}", ""
+
+
+def fmt_value(value: Any, unit: str | None, *, delta: bool = False) -> str:
+    """A KPI value as a manager reads it, by the catalogue's unit: rates `62.5%`, minutes
+    `45 min` or `5.3 h`, seconds `42 s` or `3:27 min`, NPS `23.9 points`, pages `2.41 pages`,
+    counts `1,204 tickets`. `delta=True` formats a signed difference (`+2.5 pp` for rates,
+    `-1.2 h`). Missing values read `n/a`. The only number formatting of the reports."""
+    if _missing(value):
+        return MISSING
+    value = float(value)
+    number, suffix = _number_and_suffix(value, unit, delta)
+    sign = ("+" if value >= 0 else "-") if delta else ("-" if value < 0 else "")
+    if not any(c in "123456789" for c in number):
+        sign = "±" if delta else ""  # a difference that rounds to nothing, and no "-0.0"
+    return f"{sign}{number}{suffix}"
+
+
+def fmt_interval(low: Any, high: Any, unit: str | None) -> str:
+    """A 95% interval `56.8–77.5%` (one unit when both ends share it), empty when absent."""
+    if _missing(low) or _missing(high):
+        return ""
+    lo, hi = fmt_value(low, unit), fmt_value(high, unit)
+    lo_suffix = _number_and_suffix(float(low), unit, False)[1]
+    if lo_suffix == _number_and_suffix(float(high), unit, False)[1]:
+        lo = lo.removesuffix(lo_suffix)
+    return f"{lo}{' to ' if float(low) < 0 else '–'}{hi}"
+
+
+def fmt_with_interval(value: Any, low: Any, high: Any, unit: str | None) -> str:
+    """`68.0% (56.8–77.5%)`, or the value alone for KPIs without an interval."""
+    interval = fmt_interval(low, high, unit)
+    return f"{fmt_value(value, unit)} ({interval})" if interval else fmt_value(value, unit)
+
+
+# --- Charts ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart drawn once: SVG for the self-contained HTML, PNG for the Markdown twin's
+    image file (`<report>_files/<name>.png`). `name` is unique within a report."""
+
+    name: str
+    alt: str
+    svg: Markup
+    png: bytes
+
+
+def chart(fig: plt.Figure, name: str, alt: str, dpi: int = 110) -> Chart:
+    svg_buffer, png_buffer = io.StringIO(), io.BytesIO()
+    fig.savefig(svg_buffer, format="svg", bbox_inches="tight")
+    fig.savefig(png_buffer, format="png", bbox_inches="tight", dpi=dpi)
     plt.close(fig)
-    text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    text = svg_buffer.getvalue()
+    # matplotlib escapes the text it writes into the SVG; the markup itself is ours.
+    return Chart(re.sub(r"[^a-z0-9_-]+", "-", name.lower()), alt,
+                 Markup(text[text.index("<svg"):]), png_buffer.getvalue())
 
 
-def bar_chart(labels: list[str], values: list[float], title: str, xlabel: str = "") -> str:
+def bar_chart(name: str, labels: list[str], values: list[float], title: str,
+              xlabel: str = "") -> Chart:
     fig, ax = plt.subplots(figsize=(7, 0.4 * max(len(labels), 3) + 1))
     ax.barh(labels[::-1], values[::-1], color="#2b6cb0")
     ax.set_title(title)
     ax.set_xlabel(xlabel)
-    return svg(fig)
+    return chart(fig, name, title)
 
 
-def line_chart(x: list[Any], series: dict[str, list[float]], title: str) -> str:
+def line_chart(name: str, x: list[Any], series: dict[str, list[float]], title: str,
+               ylabel: str = "") -> Chart:
     fig, ax = plt.subplots(figsize=(7, 3))
-    for name, values in series.items():
-        ax.plot(x, values, label=name)
+    for label, values in series.items():
+        ax.plot(x, values, label=label)
     ax.set_title(title)
+    ax.set_ylabel(ylabel)
     ax.legend()
     fig.autofmt_xdate()
-    return svg(fig)
+    return chart(fig, name, title)
 
 
-def pareto_chart(items: list[str], tickets: list[int], cumulative: list[float],
-                 title: str) -> str:
+def pareto_chart(name: str, items: list[str], tickets: list[int], cumulative: list[float],
+                 title: str) -> Chart:
     fig, ax = plt.subplots(figsize=(8, 3.5))
     ax.bar(range(len(items)), tickets, color="#2b6cb0")
     ax.set_xticks(range(len(items)), items, rotation=40, ha="right", fontsize=8)
@@ -118,31 +242,80 @@ def pareto_chart(items: list[str], tickets: list[int], cumulative: list[float],
     ax2.set_ylim(0, 105)
     ax2.set_ylabel("cumulative %")
     ax.set_title(title)
-    return svg(fig)
+    return chart(fig, name, title)
 
 
-def pct(value: Any) -> str:
-    return "n/a" if value is None or pd.isna(value) else f"{100 * float(value):.1f}%"
+def sparkline(name: str, values: list[Any], alt: str, target: Any = None) -> Chart:
+    """A word-sized trend: the line over the periods (gaps where a value is missing), the
+    latest value as a dot, the target as a dashed line."""
+    points = [math.nan if _missing(v) else float(v) for v in values]
+    fig, ax = plt.subplots(figsize=(1.5, 0.38))
+    ax.plot(range(len(points)), points, color="#2b6cb0", linewidth=1.4, marker="o",
+            markersize=1.8)
+    if points and not math.isnan(points[-1]):
+        ax.plot(len(points) - 1, points[-1], "o", color="#c05621", markersize=3.5)
+    if not _missing(target):
+        ax.axhline(float(target), color="#718096", linestyle="--", linewidth=0.8)
+    ax.set_xlim(-0.3, max(len(points) - 1, 1) + 0.3)
+    ax.margins(y=0.25)
+    ax.axis("off")
+    fig.patch.set_alpha(0)  # the table row's status colour shows through
+    return chart(fig, name, alt, dpi=100)
 
 
-def minutes(value: Any) -> str:
-    if value is None or pd.isna(value):
-        return "n/a"
-    value = float(value)
-    return f"{value:.0f} min" if value < 120 else f"{value / 60:.1f} h"
-
-
-def number(value: Any, digits: int = 0) -> str:
-    return "n/a" if value is None or pd.isna(value) else f"{float(value):,.{digits}f}"
-
-
-def render(name: str, out_dir: Path, context: dict[str, Any]) -> tuple[Path, Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    html_path, md_path = out_dir / f"{name}.html", out_dir / f"{name}.md"
-    html_path.write_text(ENV.get_template("report.html.j2").render(**context))
-    md_path.write_text(ENV.get_template("report.md.j2").render(**context))
-    return html_path, md_path
-
+# --- Periods ---------------------------------------------------------------------------------
 
 def month_start(month: str) -> date:
     return date.fromisoformat(f"{month}-01")
+
+
+def add_months(start: date, months: int) -> date:
+    index = start.year * 12 + start.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def period_label(start: date, grain: str) -> str:
+    """`2025-06` for a month, `2025-Q2` for a quarter."""
+    return f"{start.year}-Q{(start.month - 1) // 3 + 1}" if grain == "quarter" \
+        else f"{start:%Y-%m}"
+
+
+def period_step(grain: str) -> int:
+    """Months in one period of the grain."""
+    return 3 if grain == "quarter" else 1
+
+
+# --- Rendering -------------------------------------------------------------------------------
+
+def _is_chart(value: Any) -> bool:
+    return isinstance(value, Chart)
+
+
+ENV.tests["chart"] = _is_chart
+
+
+def _charts(sections: list[dict[str, Any]]) -> list[Chart]:
+    found = []
+    for section in sections:
+        if section.get("chart"):
+            found.append(section["chart"])
+        for row in section.get("table", {}).get("rows", []):
+            found.extend(v for v in row.values() if isinstance(v, Chart))
+    return found
+
+
+def render(name: str, out_dir: Path, context: dict[str, Any]) -> tuple[Path, Path]:
+    """Write `<name>.html` (charts as embedded SVG), `<name>.md` and the Markdown twin's chart
+    images in `<name>_files/` (replaced whole, so no stale image stays)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html_path, md_path = out_dir / f"{name}.html", out_dir / f"{name}.md"
+    files = out_dir / f"{name}_files"
+    shutil.rmtree(files, ignore_errors=True)
+    charts = _charts(context["sections"])
+    if charts:
+        files.mkdir()
+        for item in charts:
+            (files / f"{item.name}.png").write_bytes(item.png)
+    html_path.write_text(ENV.get_template("report.html.j2").render(**context))
+    md_path.write_text(ENV.get_template("report.md.j2").render(files=files.name, **context))
+    return html_path, md_path

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 from matplotlib import pyplot as plt
 
-from reports.common import Finding, Marts, pct, svg
+from reports.common import Chart, Finding, Marts, chart, fmt_value
 
 METRIC_NAMES = {
     "visit_conversion": "converting visitors (seller contact or ad posted)",
@@ -81,7 +81,7 @@ def add_experiments(marts: Marts, start: date, end: date, sections: list[dict[st
     sections.append(section)
 
 
-def forest_plot(results: pd.DataFrame) -> str:
+def forest_plot(results: pd.DataFrame) -> Chart:
     """Relative effect (%) of each comparison with its 95% interval, coloured by decision."""
     rows = results.iloc[::-1]
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.2))
@@ -99,13 +99,14 @@ def forest_plot(results: pd.DataFrame) -> str:
                for d, c in DECISION_COLOURS.items() if d in set(results.decision)]
     ax.legend(handles=handles, fontsize=8, loc="best")
     ax.set_title("Experiment effects against control")
-    return svg(fig)
+    return chart(fig, "fig-experiments", "Experiment effects against control, with 95% "
+                 "intervals")
 
 
 def _value(value: Any, kind: str) -> str:
     if value is None or pd.isna(value):
         return "n/a"
-    return f"{value:.2f}" if kind == "mean" else pct(value)
+    return f"{value:.2f}" if kind == "mean" else fmt_value(value, "rate")
 
 
 def _effect(r: Any) -> str:
