@@ -113,12 +113,13 @@ def _headlines(marts: Marts, labels: Labels, start: date, score: pd.DataFrame,
                 f"trend-{column}", [at(m, column) for m in window],
                 f"{label}, {window[0]:%Y-%m} to {start:%Y-%m}",
                 None if target is None else target.target),
-            "Target": "" if target is None else target_text(target.target, unit,
-                                                            target.target_basis),
+            "Target": ("no target" if kpi else "") if target is None else
+            target_text(target.target, unit, target.target_basis),
             "Status": status_text(status, streak), "_class": row_class(status, streak)})
     return {"id": "fig-headlines", "title": "Headline figures with their trend and target",
-            "text": f"This month against the previous month, the same month last year and the "
-                    f"last {MONTHS} months (sparkline: dashed line = target, dot = this month). "
+            "text": f"This month against the previous month, the same month last year (once "
+                    f"the warehouse holds it) and the last {MONTHS} months (sparkline: dashed "
+                    "line = target, dot = this month). "
                     f"Persistent: a gap {PERSISTENT_PERIODS} months in a row.",
             "table": without_empty_history(rows, "Same month last year")}
 
@@ -145,7 +146,8 @@ def _render(marts: Marts, month: str, start: date, out_dir: Path) -> ReportResul
         text = f"{int(row.tickets_created):,} tickets were created in {month}"
         if len(before) and before.tickets_created.iloc[0]:
             change = row.tickets_created / before.tickets_created.iloc[0] - 1
-            text += f", {change:+.0%} on the previous month"
+            text += f", {change:+.0%} on the previous month" if round(change, 2) else \
+                ", as many as in the previous month"
         findings.append(Finding(text + ".", "fig-headlines"))
         if len(before) and pd.notna(row.median_first_reply_minutes) and pd.notna(
                 before.median_first_reply_minutes.iloc[0]):

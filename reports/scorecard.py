@@ -307,8 +307,9 @@ def add_headline_trends(marts: Marts, labels: Labels, score: pd.DataFrame, grain
     sections.append({
         "id": "fig-scorecard", "title": "Scorecard: all users, with the trend",
         "text": f"Each KPI of all users this {one}, against the previous {one}, the same {one} "
-                f"last year and its last {count} {many} (sparkline: dashed line = target, "
-                f"dot = this {one}). Persistent: a gap {PERSISTENT_PERIODS} {many} in a row.",
+                f"last year (once the warehouse holds it) and its last {count} {many} "
+                f"(sparkline: dashed line = target, dot = this {one}). Persistent: a gap "
+                f"{PERSISTENT_PERIODS} {many} in a row.",
         "table": without_empty_history(rows, f"Same {one} last year")})
 
 
