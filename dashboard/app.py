@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import duckdb
 import streamlit as st
 
 from dashboard import queries, ui
@@ -11,8 +13,8 @@ from dashboard.data import Exports
 
 VIEWS = Path(__file__).with_name("views")
 # url path -> the page's own query parameters (kept beside the shared filters)
-PAGE_PARAMS = {"root_causes": ("group", "category", "issue"), "corrective_actions": ("action",),
-               "experiments": ("experiment",)}
+PAGE_PARAMS = {"": ("area",), "root_causes": ("group", "category", "issue"),
+               "corrective_actions": ("action",), "experiments": ("experiment",)}
 
 # No icons: a page's icon becomes the favicon, and Material icons are fetched from
 # fonts.gstatic.com (the dashboard must work offline); the default favicon is served locally.
@@ -27,10 +29,16 @@ page = st.navigation([
     st.Page(VIEWS / "data_quality.py", title="Data quality"),
 ])
 exports = Exports.from_env()
-options = queries.options(exports)
-filters, notes = ui.sidebar_filters(options)
-ui.sync_url(filters.to_params(), keep=PAGE_PARAMS.get(page.url_path, ()))
-for note in notes:
-    st.sidebar.caption(f"Link: {ui.md_escape(note)}.")
-st.session_state["_context"] = ui.Context(exports, options, filters)
-page.run()
+try:
+    options = queries.options(exports)
+    filters, notes = ui.sidebar_filters(options)
+    ui.sync_url(filters.to_params(), keep=PAGE_PARAMS.get(page.url_path, ()))
+    for note in notes:
+        st.sidebar.caption(f"Link: {ui.md_escape(note)}.")
+    st.session_state["_context"] = ui.Context(exports, options, filters)
+    page.run()
+except duckdb.Error as error:  # exports of another version, or damaged: say so, log the rest
+    logging.getLogger(__name__).exception("reading the exports in %s", exports.root)
+    st.error(f"The exports in {ui.md_escape(exports.root)} could not be read "
+             f"({type(error).__name__}). Run the pipeline again to rewrite them; the server "
+             "log has the details.")

@@ -23,7 +23,7 @@ from dashboard.filters import (
 
 STATUS = {"met": ("green", "Met"), "at_risk": ("orange", "At risk"),
           "missed": ("red", "Missed"), "insufficient_data": ("gray", "Insufficient data")}
-ALL = ""  # the "all provinces" / "all programmes" choice (a None value shows as unset)
+ALL = ""  # the "all" choice of a selectbox (province, programme, drill); None shows as unset
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

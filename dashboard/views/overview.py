@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard import queries, ui
 from dashboard.units import fmt, fmt_delta, fmt_interval
 
-TILES_PER_ROW = 3
+TILES_PER_ROW = 4
 
 
 def _tile(row: Any) -> None:
@@ -58,14 +58,24 @@ if tiles.empty:
     st.info("No KPI values for this segment and period"
             + (" in this programme." if filters.programme else "."))
 else:
-    for domain, group in tiles.groupby("domain", sort=False, dropna=False):
-        st.markdown(f"##### {ui.md_escape(ctx.options.programmes.get(domain, 'KPIs'))}")
-        for first in range(0, len(group), TILES_PER_ROW):
-            columns = st.columns(TILES_PER_ROW)
-            for column, row in zip(columns, group.iloc[first:first + TILES_PER_ROW].itertuples(
-                    index=False), strict=False):
-                with column, st.container(border=True):
-                    _tile(row)
+    # One programme's tiles at a time: a page of 20 metric tiles takes the browser over 2 s
+    # to draw on this 2-core machine (benchmarks/README.md); all KPIs are one click away.
+    areas = list(dict.fromkeys(tiles["domain"].fillna("")))
+    missed = tiles[tiles["status"] == "missed"].groupby(tiles["domain"].fillna("")).size()
+    ui.url_choice("area", areas, default=max(areas, key=lambda d: missed.get(d, 0)))
+    area = st.segmented_control(
+        "Programme", areas, key="p_area", label_visibility="collapsed",
+        format_func=lambda d: ctx.options.programmes.get(d, "KPIs")
+        + (f" · {missed[d]} missed" if missed.get(d) else ""))
+    area = area if area is not None else areas[0]
+    ui.set_url_choice("area", area)
+    group = tiles[tiles["domain"].fillna("") == area]
+    for first in range(0, len(group), TILES_PER_ROW):
+        columns = st.columns(TILES_PER_ROW)
+        for column, row in zip(columns, group.iloc[first:first + TILES_PER_ROW].itertuples(
+                index=False), strict=False):
+            with column, st.container(border=True):
+                _tile(row)
     table = tiles[["kpi_id", "name", "unit", "value", "ci_low", "ci_high", "n", "reliability",
                    "target", "status", "previous_value", "change"]]
     ui.download(table.assign(segment_id=segment, period=filters.period), "scorecard",
@@ -113,6 +123,7 @@ if len(thin):
             "KPI": thin["kpi_id"].map(kpis.set_index("kpi_id")["name"]),
             "Segment": thin["segment_id"].map(ctx.segment_name), "n": thin["n"]}),
             hide_index=True)
+        ui.download(thin, "suppressed_values", key="dl_suppressed")
 
 st.subheader("Data freshness")
 if ex.has("marts/dim_source"):
