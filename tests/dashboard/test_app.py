@@ -32,7 +32,7 @@ def _texts(at) -> str:
 @pytest.mark.parametrize("page", list(CONTENT))
 def test_page_renders_the_demo(page: str, demo_dir: Path,
                                monkeypatch: pytest.MonkeyPatch) -> None:
-    at = run_app(demo_dir, monkeypatch, page)
+    at = run_app(demo_dir, monkeypatch, page, {"area": "learning"})  # overview's programme
     assert not at.exception, [e.value for e in at.exception]
     assert CONTENT[page] in _texts(at)
     assert at.get("download_button"), "every chart and table offers its CSV"
@@ -41,13 +41,18 @@ def test_page_renders_the_demo(page: str, demo_dir: Path,
 @pytest.mark.slow
 def test_overview_tiles_carry_units_status_and_the_scorecard(
         demo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = run_app(demo_dir, monkeypatch, params={"period": "2025-06"})
-    values = {m.label: m.value for m in at.get("metric")}
+    values, texts = {}, ""
+    for area in ("support", "learning", "surveys"):
+        at = run_app(demo_dir, monkeypatch, params={"period": "2025-06", "area": area})
+        assert not at.exception
+        assert at.query_params["area"] == area, "the programme's tiles are in the link"
+        values |= {m.label: m.value for m in at.get("metric")}
+        texts += _texts(at)
     assert values["Course completion rate"].endswith("%")
     assert values["Median first reply time"].endswith(" min")
     assert values["Net Promoter Score"].endswith(" pts")
     assert values["Ticket volume"].endswith(" tickets")
-    assert "Missed" in _texts(at) or "At risk" in _texts(at)
+    assert "Missed" in texts or "At risk" in texts
     assert at.get("dataframe"), "gaps and freshness tables"
 
 
@@ -57,7 +62,7 @@ def test_url_filters_round_trip(demo_dir: Path, monkeypatch: pytest.MonkeyPatch)
             "programme": "learning", "province": "eastern_cape"}
     at = run_app(demo_dir, monkeypatch, params=link)
     assert not at.exception
-    assert at.query_params == link, "the address bar keeps exactly the link's filters"
+    assert at.query_params == link | {"area": "learning"}, "the link's filters, kept"
     assert at.radio(key="f_grain").value == "quarter"
     assert at.selectbox(key="f_period").value == "2025-Q3"
     assert at.multiselect(key="f_segments").value == ["unemployed_youth_eastern_cape"]
@@ -152,6 +157,16 @@ def test_an_older_export_without_the_register_says_so(tmp_path: Path,
     at = run_app(tmp_path, monkeypatch, "views/corrective_actions.py")
     assert not at.exception
     assert "corrective-action register is not in the exports" in at.info[0].value
+
+
+def test_a_damaged_export_is_an_error_message(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    marts = tmp_path / "exports" / "marts"
+    marts.mkdir(parents=True)
+    (marts / "kpi_values.parquet").write_text("not parquet")
+    at = run_app(tmp_path, monkeypatch)
+    assert not at.exception
+    assert "could not be read" in at.error[0].value
 
 
 def _experiment_exports(root: Path) -> None:
