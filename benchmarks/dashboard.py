@@ -26,7 +26,7 @@ from pathlib import Path
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 # page script -> (URL path, text showing the page rendered its content)
 PAGES = {
-    "views/overview.py": ("", "Course completion rate"),
+    "views/overview.py": ("", "Gaps against targets"),
     "views/segments.py": ("segments", "Side by side"),
     "views/root_causes.py": ("root_causes", "Recurring issues"),
     "views/corrective_actions.py": ("corrective_actions", "One action over time"),
