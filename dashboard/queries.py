@@ -7,6 +7,7 @@ broader query, so the cached result serves every filter value.
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 
 import pandas as pd
 
@@ -274,27 +275,25 @@ def driver_hints(ex: Exports, grain: str, start: date) -> pd.DataFrame:
         "ORDER BY effect_size DESC NULLS LAST", [grain, start])
 
 
-def corrective_actions(ex: Exports, until: date, today: date) -> pd.DataFrame:
-    """The register with each action's KPI before it started (the last month before its start
-    month) and latest (the last month from its start month, before `until`), each with its
-    interval and n, the latest month's target, and `days_overdue` (due before `today` and not
-    done). Monthly values: actions are followed month by month."""
+def corrective_actions(ex: Exports, until: date) -> pd.DataFrame:
+    """The actions of the register (every column of the seed) started before `until`, with
+    each one's KPI before it started (the last month before its start month) and latest (the
+    last month from its start month, before `until`), each with its interval and n, and the
+    latest month's target and status. Monthly values: the dashboard follows actions month by
+    month."""
     return ex.query(
         """WITH v AS (
                SELECT v.kpi_id, v.segment_id, v.period_start, v.value, v.ci_low, v.ci_high,
-                      v.n, s.target
+                      v.n, s.target, s.status
                FROM {marts/kpi_values} v LEFT JOIN {marts/kpi_scorecard} s
                USING (period_grain, period_start, kpi_id, segment_id)
                WHERE v.period_grain = 'month' AND v.value IS NOT NULL AND v.period_start < ?)
-           SELECT a.action_id, a.action, a.kpi_id, a.segment_id, a.owner,
-                  a.start_date::DATE AS start_date, a.due_date::DATE AS due_date, a.status,
+           SELECT a.* REPLACE (a.start_date::DATE AS start_date, a.due_date::DATE AS due_date),
                   b.period_start AS before_month, b.value AS before_value,
                   b.ci_low AS before_ci_low, b.ci_high AS before_ci_high, b.n AS before_n,
                   l.period_start AS latest_month, l.value AS latest_value,
                   l.ci_low AS latest_ci_low, l.ci_high AS latest_ci_high, l.n AS latest_n,
-                  l.target,
-                  CASE WHEN a.status <> 'done' AND a.due_date::DATE < ?
-                       THEN date_diff('day', a.due_date::DATE, ?) END AS days_overdue
+                  l.target, l.status AS latest_status
            FROM {reference/corrective_actions} a
            LEFT JOIN LATERAL (
                SELECT * FROM v WHERE v.kpi_id = a.kpi_id AND v.segment_id = a.segment_id
@@ -304,36 +303,49 @@ def corrective_actions(ex: Exports, until: date, today: date) -> pd.DataFrame:
                SELECT * FROM v WHERE v.kpi_id = a.kpi_id AND v.segment_id = a.segment_id
                  AND v.period_start >= date_trunc('month', a.start_date::DATE)
                ORDER BY v.period_start DESC LIMIT 1) l ON true
-           ORDER BY a.action_id""", [until, today, today])
+           WHERE a.start_date::DATE < ?
+           ORDER BY a.action_id""", [until, until])
 
 
-def action_progress(actions: pd.DataFrame, directions: pd.Series) -> pd.DataFrame:
-    """Adds to `corrective_actions` rows, with `directions` (kpi_id -> direction):
-    `change` (latest - before, positive = better), `gap_closed_pct` (share of the gap between
-    before and target closed, when before missed the target) and `verdict`: `improving` or
-    `worsening` when the two 95% intervals do not overlap (or, for KPIs without one, the
-    values differ), `improving, not yet clear` / `no clear change` when they overlap, `no
-    data yet` without a value on both sides."""
+def action_progress(actions: pd.DataFrame, directions: pd.Series, today: date) -> pd.DataFrame:
+    """Adds to `corrective_actions` rows, with `directions` (kpi_id -> direction) and the day
+    the follow-up is read on: `is_closed` (done or dropped by `today`, per `closed_date` when
+    the register has it), `days_overdue` (due before `today`, not closed), `change` (latest -
+    before, positive = better), `gap_closed_pct` (the share of the gap between before and
+    target closed, when before missed the target), and `verdict` with `verdict_reason`: the
+    quarterly review's rule (reports/actions.py), on the monthly values."""
+    from reports.actions import verdict
+
     out = actions.copy()
+    closed_on = out["closed_date"] if "closed_date" in out else pd.Series(pd.NaT, out.index)
+    closed_on = pd.to_datetime(closed_on)
+    out["is_closed"] = out["status"].isin(["done", "dropped"]) & (
+        closed_on.isna() | (closed_on <= pd.Timestamp(today)))
+    due = pd.to_datetime(out["due_date"])
+    out["days_overdue"] = ((pd.Timestamp(today) - due).dt.days
+                           .where(~out["is_closed"] & (due < pd.Timestamp(today))))
     sign = out["kpi_id"].map(directions).map({"lower_is_better": -1.0}).fillna(1.0)
     out["change"] = (out["latest_value"] - out["before_value"]) * sign
     gap = (out["target"] - out["before_value"]) * sign
     out["gap_closed_pct"] = (100 * out["change"] / gap).where(gap > 0)
-    apart = ((out["latest_ci_low"] > out["before_ci_high"])
-             | (out["latest_ci_high"] < out["before_ci_low"]))
-    no_interval = out[["before_ci_low", "latest_ci_low"]].isna().any(axis="columns")
-    clear = apart | no_interval
-    verdicts = []
-    for change, is_clear in zip(out["change"], clear, strict=True):
-        if pd.isna(change):
-            verdicts.append("no data yet")
-        elif change > 0:
-            verdicts.append("improving" if is_clear else "improving, not yet clear")
-        elif change < 0 and is_clear:
-            verdicts.append("worsening")
+    results = []
+    for row in out.itertuples(index=False):
+        if pd.isna(row.before_value):
+            results.append(("not yet", "no value before it started"))
+        elif pd.isna(row.latest_value):
+            results.append(("not yet", "no value since it started"))
         else:
-            verdicts.append("no clear change")
-    out["verdict"] = verdicts
+            before = SimpleNamespace(value=row.before_value, ci_low=row.before_ci_low,
+                                     ci_high=row.before_ci_high)
+            latest = SimpleNamespace(value=row.latest_value, ci_low=row.latest_ci_low,
+                                     ci_high=row.latest_ci_high)
+            results.append(verdict(before, latest, directions.get(row.kpi_id,
+                                                                  "higher_is_better"),
+                                   row.latest_status if isinstance(row.latest_status, str)
+                                   else None,
+                                   bool(row.is_closed or pd.notna(row.days_overdue))))
+    out["verdict"] = [r[0] for r in results]
+    out["verdict_reason"] = [r[1] for r in results]
     return out
 
 

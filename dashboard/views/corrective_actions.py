@@ -4,7 +4,7 @@ one action's KPI over time."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -26,20 +26,22 @@ if filters.end is None:
     st.warning("The exports hold no KPI values yet: run the pipeline for at least one month.")
     st.stop()
 
-today = min(filters.end, date.today())
+today = min(filters.end - timedelta(days=1), date.today())
 kpis = queries.catalog(ex).set_index("kpi_id")
-actions = queries.action_progress(queries.corrective_actions(ex, filters.end, today),
-                                  kpis["direction"])
+actions = queries.action_progress(queries.corrective_actions(ex, filters.end),
+                                  kpis["direction"], today)
 total = len(actions)
 if filters.programme:
     actions = actions[actions["kpi_id"].map(kpis["domain"]) == filters.programme]
 if ctx.scope is not None:
     actions = actions[actions["segment_id"].isin(ctx.scope)]
-st.caption(f"KPI values by month up to {filters.period}: *before* is the last month before the "
-           "action started, *latest* the last month since. *Gap closed*: how much of the "
-           "distance from before to target is covered. *Verdict*: improving or worsening when "
-           "the two 95% intervals do not overlap. Overdue: due before "
-           f"{today:%Y-%m-%d} and not done."
+st.caption(f"Actions started by the end of {filters.period}, read on {today:%Y-%m-%d}. KPI "
+           "values by month: *before* is the last month before the action started, *latest* "
+           "the last month since. *Gap closed*: how much of the distance from before to target "
+           "is covered. *Verdict*, the quarterly review's rule: working when the target is met "
+           "or the value is better beyond both 95% intervals (10% for KPIs without one); not "
+           "working when worse beyond them, or no clear change once closed or overdue; else "
+           "not yet. Overdue: due and not closed."
            + (f" Showing {len(actions)} of {total} actions (filters)." if len(actions) < total
               else ""))
 if actions.empty:
@@ -64,12 +66,15 @@ def _side(prefix: str) -> list[str]:
     return cells
 
 
+status = actions["status"].str.replace("_", " ")
+if "closed_date" in actions:  # registers exported before it was added lack it
+    status += pd.to_datetime(actions["closed_date"]).dt.strftime(" (closed %Y-%m-%d)").fillna("")
 overdue = actions["days_overdue"].notna()
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Actions", len(actions))
 c2.metric("Overdue", int(overdue.sum()))
-c3.metric("Improving", int(actions["verdict"].str.startswith("improving").sum()))
-c4.metric("Done", int((actions["status"] == "done").sum()))
+c3.metric("Working", int((actions["verdict"] == "working").sum()))
+c4.metric("Closed", int(actions["is_closed"].sum()))
 
 st.dataframe(pd.DataFrame({
     "Action": actions["action_id"] + ": " + actions["action"],
@@ -77,12 +82,12 @@ st.dataframe(pd.DataFrame({
     + actions["segment_id"].map(ctx.segment_name),
     "Owner": actions["owner"],
     "Due": actions["due_date"].dt.strftime("%Y-%m-%d"),
-    "Status": actions["status"].str.replace("_", " "),
+    "Status": status,
     "Overdue": [f"⚠ {int(d)} days" if pd.notna(d) else "" for d in actions["days_overdue"]],
     "Before": _side("before"), "Latest": _side("latest"),
     "Target": [fmt(t, u) for t, u in zip(actions["target"], units, strict=True)],
     "Gap closed": actions["gap_closed_pct"].clip(0, 100),
-    "Verdict": actions["verdict"],
+    "Verdict": actions["verdict"] + ": " + actions["verdict_reason"],
 }), hide_index=True, column_config={
     "Action": st.column_config.TextColumn(width="large"),
     "Gap closed": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f%%")})
