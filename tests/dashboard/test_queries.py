@@ -1,6 +1,7 @@
 """Reading the exports and the pure computations behind the pages, on small synthetic files."""
 
 import os
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -56,30 +57,39 @@ def test_default_period_skips_a_month_just_begun(tmp_path: Path) -> None:
 
 def _action(before: float | None, low_b: float | None, high_b: float | None,
             latest: float | None, low_l: float | None, high_l: float | None,
-            target: float = 0.8, kpi: str = "course_completion_rate") -> dict:
+            kpi: str = "course_completion_rate", target: float = 0.8, status: str | None = None,
+            due: str = "2025-12-31", state: str = "in_progress", closed: str | None = None,
+            ) -> dict:
     return {"kpi_id": kpi, "before_value": before, "before_ci_low": low_b,
             "before_ci_high": high_b, "latest_value": latest, "latest_ci_low": low_l,
-            "latest_ci_high": high_l, "target": target}
+            "latest_ci_high": high_l, "target": target, "latest_status": status,
+            "due_date": pd.Timestamp(due), "status": state, "closed_date": pd.Timestamp(closed)}
 
 
-def test_action_verdicts_use_the_intervals() -> None:
+def test_action_follow_up_uses_the_quarterly_reviews_verdict() -> None:
     directions = pd.Series({"course_completion_rate": "higher_is_better",
                             "first_reply_median_minutes": "lower_is_better"})
     actions = pd.DataFrame([
         _action(0.50, 0.45, 0.55, 0.70, 0.65, 0.75),  # apart, better
-        _action(0.50, 0.40, 0.60, 0.55, 0.45, 0.65),  # overlapping, better
+        _action(0.50, 0.40, 0.60, 0.55, 0.45, 0.65),  # overlapping, better, still running
         _action(0.60, 0.55, 0.65, 0.40, 0.35, 0.45),  # apart, worse
-        _action(0.60, 0.50, 0.70, 0.58, 0.50, 0.66),  # overlapping, worse
+        _action(0.60, 0.50, 0.70, 0.58, 0.50, 0.66, due="2025-10-31"),  # no change, overdue
         _action(None, None, None, 0.70, 0.65, 0.75),  # nothing before the start
-        _action(300, None, None, 200, None, None, target=240,
-                kpi="first_reply_median_minutes"),  # no interval, lower is better
+        _action(300, None, None, 200, None, None, kpi="first_reply_median_minutes",
+                target=240),  # no interval: a third less, lower is better
+        _action(0.70, 0.60, 0.80, 0.81, 0.71, 0.90, status="met"),  # meets the target
+        _action(0.60, 0.50, 0.70, 0.61, 0.51, 0.71, due="2025-09-30", state="done",
+                closed="2025-12-15"),  # closed after the day it is read on: still open
     ])
-    out = queries.action_progress(actions, directions)
-    assert out["verdict"].tolist() == ["improving", "improving, not yet clear", "worsening",
-                                       "no clear change", "no data yet", "improving"]
+    out = queries.action_progress(actions, directions, date(2025, 12, 1))
+    assert out["verdict"].tolist() == ["working", "not yet", "not working", "not working",
+                                       "not yet", "working", "working", "not working"]
+    assert out["verdict_reason"][4] == "no value before it started"
     assert out["gap_closed_pct"].round(1).tolist()[:2] == [66.7, 16.7]
     # 300 -> 200 minutes against a 240 target: the whole gap and more
     assert out["gap_closed_pct"].iloc[5] == pytest.approx(100 * 100 / 60)
+    assert out["days_overdue"].tolist()[3] == 31
+    assert out["days_overdue"].iloc[7] == 62 and not out["is_closed"].iloc[7]
 
 
 def test_csv_download_defuses_spreadsheet_formulas() -> None:
