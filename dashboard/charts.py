@@ -8,7 +8,7 @@ from datetime import date
 import altair as alt
 import pandas as pd
 
-from dashboard.units import fmt, fmt_interval, unit_of
+from dashboard.units import fmt_interval, fmt_value, unit_of
 
 SUPPRESSED_COLOUR = "#9e9e9e"
 VITAL_COLOURS = alt.Scale(domain=["vital few", "useful many"], range=["#c62828", "#90a4ae"])
@@ -29,10 +29,10 @@ def trend_frame(df: pd.DataFrame, catalog: pd.DataFrame, selected: date | None) 
     for column in ("value", "ci_low", "ci_high", "target"):
         out[f"{column}_shown"] = out[column] * scale
     out["kpi"] = [f"{name} ({u.axis})" for name, u in zip(out["name"], units, strict=True)]
-    out["value_label"] = [fmt(v, u) for v, u in zip(out["value"], out["unit"], strict=True)]
+    out["value_label"] = [fmt_value(v, u) for v, u in zip(out["value"], out["unit"], strict=True)]
     out["interval_label"] = [fmt_interval(lo, hi, u) for lo, hi, u
                              in zip(out["ci_low"], out["ci_high"], out["unit"], strict=True)]
-    out["target_label"] = [fmt(t, u) for t, u in zip(out["target"], out["unit"], strict=True)]
+    out["target_label"] = [fmt_value(t, u) for t, u in zip(out["target"], out["unit"], strict=True)]
     out["suppressed"] = out["value"].isna()
     lowest = out[["value_shown", "ci_low_shown", "target_shown"]].min(axis="columns")
     out["floor"] = lowest.groupby(out["kpi_id"]).transform("min").fillna(0.0)

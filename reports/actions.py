@@ -22,8 +22,9 @@ from typing import Any
 
 import pandas as pd
 
-from reports.common import Finding, Labels, Marts, add_months, fmt_with_interval, period_label
+from reports.common import Finding, Labels, Marts, add_months, period_label
 from reports.scorecard import target_text
+from reports.units import fmt_with_interval
 
 CLEAR_CHANGE = 0.10
 VERDICT_CLASSES = {"working": "met", "not yet": "at_risk", "not working": "missed"}

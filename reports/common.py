@@ -18,6 +18,8 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from reports.units import is_missing
+
 matplotlib.use("Agg")
 from matplotlib import pyplot as plt
 
@@ -109,82 +111,6 @@ class Labels:
         return str(self.segment_names.get(segment_id, segment_id))
 
 
-# --- Values with their units ---------------------------------------------------------------
-
-COUNT_UNITS = {"tickets", "visits", "visitors", "learners", "people", "responses", "units"}
-MISSING = "n/a"
-
-
-def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
-
-
-def _clock(seconds: float) -> str:
-    """`207` -> `3:27`, `3725` -> `1:02:05`."""
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
-
-
-def _number_and_suffix(value: float, unit: str | None, delta: bool) -> tuple[str, str]:
-    """The number (without its sign) and the unit suffix of one value."""
-    magnitude = abs(value)
-    match unit:
-        case "rate":
-            return f"{100 * magnitude:.1f}", " pp" if delta else "%"
-        case "minutes":
-            if magnitude >= 120:
-                return f"{magnitude / 60:,.1f}", " h"
-            return (f"{magnitude:.1f}" if magnitude < 10 else f"{magnitude:.0f}"), " min"
-        case "seconds":
-            if magnitude >= 60:
-                return _clock(magnitude), " min" if magnitude < 3600 else " h"
-            return f"{magnitude:.0f}", " s"
-        case "points":
-            return f"{magnitude:.1f}", " points"
-        case "pages":
-            return f"{magnitude:.2f}", " pages"
-        case str() if unit in COUNT_UNITS:
-            text = f"{magnitude:,.0f}"
-            return text, f" {unit[:-1]}" if text == "1" and unit.endswith("s") else f" {unit}"
-        case str() if unit:
-            return f"{magnitude:,.2f}", f" {unit}"
-        case _:
-            return f"{magnitude:,.2f}", ""
-
-
-def fmt_value(value: Any, unit: str | None, *, delta: bool = False) -> str:
-    """A KPI value as a manager reads it, by the catalogue's unit: rates `62.5%`, minutes
-    `45 min` or `5.3 h`, seconds `42 s` or `3:27 min`, NPS `23.9 points`, pages `2.41 pages`,
-    counts `1,204 tickets`. `delta=True` formats a signed difference (`+2.5 pp` for rates,
-    `-1.2 h`). Missing values read `n/a`. The only number formatting of the reports."""
-    if _missing(value):
-        return MISSING
-    value = float(value)
-    number, suffix = _number_and_suffix(value, unit, delta)
-    sign = ("+" if value >= 0 else "-") if delta else ("-" if value < 0 else "")
-    if not any(c in "123456789" for c in number):
-        sign = "±" if delta else ""  # a difference that rounds to nothing, and no "-0.0"
-    return f"{sign}{number}{suffix}"
-
-
-def fmt_interval(low: Any, high: Any, unit: str | None) -> str:
-    """A 95% interval `56.8–77.5%` (one unit when both ends share it), empty when absent."""
-    if _missing(low) or _missing(high):
-        return ""
-    lo, hi = fmt_value(low, unit), fmt_value(high, unit)
-    lo_suffix = _number_and_suffix(float(low), unit, False)[1]
-    if lo_suffix == _number_and_suffix(float(high), unit, False)[1]:
-        lo = lo.removesuffix(lo_suffix)
-    return f"{lo}{' to ' if float(low) < 0 else '–'}{hi}"
-
-
-def fmt_with_interval(value: Any, low: Any, high: Any, unit: str | None) -> str:
-    """`68.0% (56.8–77.5%)`, or the value alone for KPIs without an interval."""
-    interval = fmt_interval(low, high, unit)
-    return f"{fmt_value(value, unit)} ({interval})" if interval else fmt_value(value, unit)
-
-
 # --- Charts ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -248,13 +174,13 @@ def pareto_chart(name: str, items: list[str], tickets: list[int], cumulative: li
 def sparkline(name: str, values: list[Any], alt: str, target: Any = None) -> Chart:
     """A word-sized trend: the line over the periods (gaps where a value is missing), the
     latest value as a dot, the target as a dashed line."""
-    points = [math.nan if _missing(v) else float(v) for v in values]
+    points = [math.nan if is_missing(v) else float(v) for v in values]
     fig, ax = plt.subplots(figsize=(1.5, 0.38))
     ax.plot(range(len(points)), points, color="#2b6cb0", linewidth=1.4, marker="o",
             markersize=1.8)
     if points and not math.isnan(points[-1]):
         ax.plot(len(points) - 1, points[-1], "o", color="#c05621", markersize=3.5)
-    if not _missing(target):
+    if not is_missing(target):
         ax.axhline(float(target), color="#718096", linestyle="--", linewidth=0.8)
     ax.set_xlim(-0.3, max(len(points) - 1, 1) + 0.3)
     ax.margins(y=0.25)

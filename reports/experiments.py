@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 from matplotlib import pyplot as plt
 
-from reports.common import Chart, Finding, Marts, chart, fmt_value
+from reports.common import Chart, Finding, Marts, chart
+from reports.units import fmt_value
 
 METRIC_NAMES = {
     "visit_conversion": "converting visitors (seller contact or ad posted)",

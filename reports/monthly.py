@@ -16,7 +16,6 @@ from reports.common import (
     ReportResult,
     add_months,
     bar_chart,
-    fmt_value,
     line_chart,
     month_start,
     render,
@@ -38,6 +37,7 @@ from reports.scorecard import (
     target_text,
     without_empty_history,
 )
+from reports.units import fmt_value
 
 HEADLINES = [  # (support_monthly column, KPI id of its target and unit, label, unit otherwise)
     ("tickets_created", "ticket_volume", "Tickets created", "tickets"),

@@ -10,16 +10,7 @@ from typing import Any
 import pandas as pd
 
 from reports.actions import add_corrective_actions
-from reports.common import (
-    Finding,
-    Labels,
-    Marts,
-    ReportResult,
-    fmt_value,
-    pareto_chart,
-    render,
-    source_notes,
-)
+from reports.common import Finding, Labels, Marts, ReportResult, pareto_chart, render, source_notes
 from reports.experiments import add_experiments
 from reports.scorecard import (
     add_gap_list,
@@ -28,6 +19,7 @@ from reports.scorecard import (
     add_small_samples,
     scorecard,
 )
+from reports.units import fmt_value
 
 
 def _bounds(quarter: str) -> tuple[date, date]:

@@ -9,17 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from reports.common import (
-    Finding,
-    Labels,
-    Marts,
-    add_months,
-    fmt_value,
-    fmt_with_interval,
-    period_label,
-    period_step,
-    sparkline,
-)
+from reports.common import Finding, Labels, Marts, add_months, period_label, period_step, sparkline
+from reports.units import fmt_value, fmt_with_interval
 
 GAP_STATUSES = ("missed", "at_risk")
 STATUS_LABELS = {"met": "met", "at_risk": "at risk", "missed": "missed",

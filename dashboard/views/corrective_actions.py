@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, queries, ui
-from dashboard.units import fmt, fmt_interval
+from dashboard.units import fmt_interval, fmt_value
 
 ctx = ui.context()
 ex, filters = ctx.exports, ctx.filters
@@ -61,7 +61,7 @@ def _side(prefix: str) -> list[str]:
             cells.append("–")
             continue
         interval = fmt_interval(low, high, unit)
-        cells.append(fmt(value, unit) + (f" ({interval})" if interval else "")
+        cells.append(fmt_value(value, unit) + (f" ({interval})" if interval else "")
                      + f" in {month:%Y-%m}")
     return cells
 
@@ -85,7 +85,7 @@ st.dataframe(pd.DataFrame({
     "Status": status,
     "Overdue": [f"⚠ {int(d)} days" if pd.notna(d) else "" for d in actions["days_overdue"]],
     "Before": _side("before"), "Latest": _side("latest"),
-    "Target": [fmt(t, u) for t, u in zip(actions["target"], units, strict=True)],
+    "Target": [fmt_value(t, u) for t, u in zip(actions["target"], units, strict=True)],
     "Gap closed": actions["gap_closed_pct"].clip(0, 100),
     "Verdict": actions["verdict"] + ": " + actions["verdict_reason"],
 }), hide_index=True, column_config={

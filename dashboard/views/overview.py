@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import queries, ui
-from dashboard.units import fmt, fmt_delta, fmt_interval
+from dashboard.units import fmt_delta, fmt_interval, fmt_value
 
 TILES_PER_ROW = 4
 
@@ -17,14 +17,14 @@ TILES_PER_ROW = 4
 def _tile(row: Any) -> None:
     """One KPI: value, change (coloured by whether it is better), sparkline, status badge,
     target, interval and n."""
-    st.metric(ui.md_escape(row.name), fmt(row.value, row.unit),
+    st.metric(ui.md_escape(row.name), fmt_value(row.value, row.unit),
               delta=fmt_delta(row.change, row.unit),
               delta_color="normal" if row.direction == "higher_is_better" else "inverse",
               chart_data=row.spark, chart_type="line",
               help=ui.md_escape(row.description) if row.description else None)
     detail = []
     if pd.notna(row.target):
-        detail.append(f"target {fmt(row.target, row.unit)}")
+        detail.append(f"target {fmt_value(row.target, row.unit)}")
     interval = fmt_interval(row.ci_low, row.ci_high, row.unit)
     if interval:
         detail.append(f"95% {interval}")
@@ -99,11 +99,11 @@ else:
         "KPI": gaps["kpi_id"].map(cat["name"]),
         "Segment": gaps["segment_id"].map(ctx.segment_name),
         "Status": gaps["status"].map(lambda s: ui.STATUS[s][1]),
-        "Actual": [fmt(v, u) for v, u in zip(gaps["actual"], units, strict=True)],
+        "Actual": [fmt_value(v, u) for v, u in zip(gaps["actual"], units, strict=True)],
         "95% interval": [fmt_interval(lo, hi, u) for lo, hi, u
                          in zip(gaps["ci_low"], gaps["ci_high"], units, strict=True)],
-        "Target": [fmt(v, u) for v, u in zip(gaps["target"], units, strict=True)],
-        "Short by": [fmt(v, u) for v, u in zip(gaps["shortfall"], units, strict=True)],
+        "Target": [fmt_value(v, u) for v, u in zip(gaps["target"], units, strict=True)],
+        "Short by": [fmt_value(v, u) for v, u in zip(gaps["shortfall"], units, strict=True)],
         "Short by %": gaps["shortfall_pct"],
         "People affected": gaps["people_affected"],
         "Impact": gaps["impact_tier"],

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, queries, ui
-from dashboard.units import fmt, fmt_interval
+from dashboard.units import fmt_interval, fmt_value
 
 
 def _cell(row: Any) -> str:
@@ -17,7 +17,7 @@ def _cell(row: Any) -> str:
     if pd.isna(row.value):
         return f"suppressed (n = {row.n})"
     interval = fmt_interval(row.ci_low, row.ci_high, row.unit)
-    text = fmt(row.value, row.unit) + (f" ({interval})" if interval else "")
+    text = fmt_value(row.value, row.unit) + (f" ({interval})" if interval else "")
     return text + (f" · {ui.STATUS[row.status][1]}" if isinstance(row.status, str) else "")
 
 

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from reports.actions import verdict
-from reports.common import fmt_interval, fmt_value, fmt_with_interval
 from reports.quarterly import render_quarterly_review
+from reports.units import fmt_interval, fmt_value, fmt_with_interval
 
 
 @pytest.mark.parametrize(("value", "unit", "expected"), [
