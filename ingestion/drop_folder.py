@@ -3,16 +3,18 @@
 Each file lands unmodified, once: a file already loaded with the same name and checksum is
 skipped (DESIGN.md section 4). `.json` files hold a list of items or an object with the API's
 list key (e.g. `{"tickets": [...]}`); `.jsonl` one item per line; `.csv` one item per row.
+What cannot be read is described in the landing metadata (`ingestion.payloads`) and set aside
+record by record; a file is rejected only when nothing in it can be read.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingestion.landing import DropLedger, LandingStore
+from ingestion.payloads import check
 from ingestion.raw import ENTITIES
 
 FORMATS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
@@ -35,23 +37,11 @@ class DropLoadResult:
     files_skipped: int = 0
     records: int = 0
     records_by_entity: dict[str, int] = field(default_factory=dict)
+    unreadable_by_entity: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-
-
-def _json_records_path(source: str, entity: str, payload: bytes) -> tuple[str | None, int]:
-    """Where the items are in a .json drop file, and how many there are."""
-    doc = json.loads(payload)
-    if isinstance(doc, list):
-        return None, len(doc)
-    key = LIST_KEYS.get((source, entity))
-    if key and isinstance(doc.get(key), list):
-        return key, len(doc[key])
-    return "$", 1
-
-
-def _count_records(fmt: str, payload: bytes) -> int:
-    lines = [line for line in payload.splitlines() if line.strip()]
-    return len(lines) - 1 if fmt == "csv" else len(lines)
+    """Files rejected whole: nothing in them can be read."""
+    warnings: list[str] = field(default_factory=list)
+    """Files that load with lines set aside, and empty files."""
 
 
 def load_drop_folder(folder: Path, data_dir: Path, source: str) -> DropLoadResult:
@@ -70,26 +60,37 @@ def load_drop_folder(folder: Path, data_dir: Path, source: str) -> DropLoadResul
                 result.files_skipped += 1
                 continue
             fmt = FORMATS[path.suffix.lower()]
-            try:
-                if fmt == "json":
-                    records_path, count = _json_records_path(source, entity, payload)
-                else:
-                    records_path, count = None, _count_records(fmt, payload)
-                status, error = "ok", None
-            except (ValueError, AttributeError) as exc:
-                records_path, count, status = None, 0, "rejected"
-                error = (f"{source}/{entity}/{path.name}: not valid JSON ({exc}); "
-                         "fix the export and drop it again")
+            found = check(fmt, payload, LIST_KEYS.get((source, entity)))
+            label = f"{source}/{entity}/{path.name}"
+            status, error = "ok", None
+            if found.error:
+                status = "rejected"
+                error = (f"{label}: nothing in it can be read: {found.error}. Fix the export "
+                         "and drop it again: UTF-8 text holding a JSON list of records, an "
+                         "object with the API's record list, one JSON record per line "
+                         "(.jsonl), or CSV with a header row")
                 result.errors.append(error)
+            elif found.bad_line_count:
+                first = found.bad_lines[0]
+                result.warnings.append(
+                    f"{label}: {found.bad_line_count} unreadable part(s) set aside, "
+                    f"{found.record_count} records load (line {first['line']}: "
+                    f"{first['reason']}); listed in raw._unreadable_records")
+            elif not found.record_count:
+                result.warnings.append(f"{label} holds no records: nothing to load")
             writer = writer or store.new_load(source, entity)
             writer.land(payload, request={"method": "FILE", "endpoint": str(path)},
-                        records_path=records_path, record_count=count, fmt=fmt,
-                        original_name=path.name, status=status, error=error)
+                        records_path=found.records_path, record_count=found.record_count,
+                        fmt=fmt, original_name=path.name, status=status, error=error,
+                        readability=found)
             ledger.add(source, entity, path.name, digest, writer.load_id)
             result.files_loaded += 1
-            result.records += count if status == "ok" else 0
-            result.records_by_entity[entity] = (result.records_by_entity.get(entity, 0)
-                                                + (count if status == "ok" else 0))
+            readable = found.record_count if status == "ok" else 0
+            result.records += readable
+            result.records_by_entity[entity] = result.records_by_entity.get(entity, 0) + readable
+            if found.bad_line_count:
+                result.unreadable_by_entity[entity] = (
+                    result.unreadable_by_entity.get(entity, 0) + found.bad_line_count)
         if writer is not None:
             result.load_ids[entity] = writer.load_id
     return result

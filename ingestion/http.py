@@ -22,6 +22,7 @@ from tenacity import (
 )
 
 from ingestion.landing import LoadWriter
+from ingestion.payloads import UTF8, as_utf8, encoding_of
 
 TRANSIENT_STATUS = {429, 500, 502, 503, 504}
 DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
@@ -127,7 +128,7 @@ class HttpClient:
             raise SourceError(f"{self.source}: HTTP {response.status_code} at {endpoint}: {fix}.")
         body = response.content
         try:
-            doc = orjson.loads(body)
+            doc = _parse(body)
         except orjson.JSONDecodeError as exc:
             if writer is not None:
                 writer.land(body, request={"method": method, "endpoint": endpoint,
@@ -136,3 +137,15 @@ class HttpClient:
                             status="rejected", error=f"invalid JSON: {exc}")
             raise TransientError(f"invalid JSON body at {endpoint} ({exc})") from None
         return doc, body
+
+
+def _parse(body: bytes) -> Any:
+    """The JSON of a body; one that is not UTF-8 (or starts with a byte-order mark) is read
+    as `ingestion.payloads` reads it, and lands as sent with its encoding in the metadata."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        encoding = encoding_of(body)
+        if encoding == UTF8:
+            raise
+        return orjson.loads(as_utf8(body, encoding))

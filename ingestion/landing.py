@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ingestion.payloads import Readability, encoding_of
+
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that readers see either the old or the complete new file."""
@@ -75,11 +77,13 @@ class LoadWriter:
         status: str = "ok",
         error: str | None = None,
         record_extras: list[dict[str, Any]] | None = None,
+        readability: Readability | None = None,
     ) -> LandedFile:
         """Durably land one payload; `status='rejected'` keeps unparseable bodies for forensics.
 
         `extra` adds keys to every record of the payload; `record_extras` (JSON lines only)
-        adds keys per line, for lines that are each one whole vendor response."""
+        adds keys per line, for lines that are each one whole vendor response. The payload's
+        encoding is recorded, and `readability` (drop files) describes what cannot be read."""
         self.seq += 1
         path = self.folder / f"{self.seq:06d}.{fmt}"
         meta = {
@@ -99,6 +103,8 @@ class LoadWriter:
             "original_name": original_name,
             "status": status,
             "error": error,
+            "encoding": encoding_of(payload),
+            **(readability.meta() if readability else {}),
         }
         atomic_write(path, payload)
         atomic_write(path.with_name(path.name + ".meta.json"), json.dumps(meta).encode())

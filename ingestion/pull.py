@@ -21,6 +21,7 @@ class EntityPull:
     records: int = 0
     retries: int = 0
     rejected_pages: int = 0
+    unreadable_records: int | None = None  # set aside in raw._unreadable_records
     calls: int | None = None  # API calls, where several land as one page (Moodle completions)
     skipped_calls: int | None = None  # calls not needed: statuses that cannot have changed
     cursor_before: Any = None
@@ -96,6 +97,8 @@ def pull_source(source: str, settings: Settings, log: logging.Logger, *,
         drop = load_drop_folder(folder, settings.data_dir, source)
         for error in drop.errors:
             log.error("%s drop folder: %s", source, error)
+        for warning in drop.warnings:
+            log.warning("%s drop folder: %s", source, warning)
         result = PullResult(source, "drop", {
             entity: EntityPull(load_id=load_id, records=drop.records_by_entity.get(entity, 0))
             for entity, load_id in drop.load_ids.items()})
@@ -111,6 +114,13 @@ def pull_source(source: str, settings: Settings, log: logging.Logger, *,
         pull = result.entities.get(entity)
         load_ids = [pull.load_id] if pull and pull.load_id else []
         merged = merge_loads(settings.warehouse, settings.data_dir, source, entity, load_ids)
+        if merged.unreadable_records:
+            result.entities.setdefault(entity, EntityPull()).unreadable_records = \
+                merged.unreadable_records
+            log.warning("%s %s: %d line(s) or part(s) of landed files cannot be read and are set "
+                        "aside in raw._unreadable_records (file, line, reason); the other "
+                        "records load, and the quality report counts them.", source, entity,
+                        merged.unreadable_records)
         if merged.unreadable_files:
             log.error("%s: %d landed page(s) no longer parse as JSON and their records are "
                       "missing from %s (first: %s); they are marked 'unreadable' in "
