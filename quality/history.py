@@ -24,7 +24,7 @@ DDL = [
         validated_at TIMESTAMPTZ, row_count BIGINT)""",
     """CREATE TABLE IF NOT EXISTS quality.validation_runs (
         run_id VARCHAR, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, entities INTEGER,
-        rows_checked BIGINT, rows_quarantined BIGINT, passed BOOLEAN)""",
+        rows_checked BIGINT, rows_quarantined BIGINT, passed BOOLEAN, rows_set_aside BIGINT)""",
     """CREATE TABLE IF NOT EXISTS quality.validation_results (
         run_id VARCHAR, source VARCHAR, entity VARCHAR, expectation VARCHAR,
         column_name VARCHAR, severity VARCHAR, success BOOLEAN, unexpected_count BIGINT,
@@ -32,7 +32,7 @@ DDL = [
     """CREATE TABLE IF NOT EXISTS quality.validation_entities (
         run_id VARCHAR, source VARCHAR, entity VARCHAR, started_at TIMESTAMPTZ,
         validated_at TIMESTAMPTZ, load_ids JSON, rows_checked BIGINT, rows_quarantined BIGINT,
-        passed BOOLEAN, blocking_failures JSON, warnings JSON)""",
+        passed BOOLEAN, blocking_failures JSON, warnings JSON, rows_set_aside BIGINT)""",
 ]
 
 
@@ -40,12 +40,13 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the `quality` schema and its tables if missing."""
     for stmt in DDL:
         con.execute(stmt)
-    # A validated_loads table from an older layout may lack row_count.
-    cols = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_schema = 'quality' AND table_name = 'validated_loads'").fetchall()}
-    if "row_count" not in cols:
-        con.execute("ALTER TABLE quality.validated_loads ADD COLUMN row_count BIGINT")
+    # Tables from an older layout may lack the later columns.
+    for table, column in (("validated_loads", "row_count"), ("validation_runs", "rows_set_aside"),
+                          ("validation_entities", "rows_set_aside")):
+        if not con.execute("SELECT count(*) FROM information_schema.columns "
+                           "WHERE table_schema = 'quality' AND table_name = ? "
+                           "AND column_name = ?", [table, column]).fetchone()[0]:
+            con.execute(f"ALTER TABLE quality.{table} ADD COLUMN {column} BIGINT")
 
 
 def recent_load_counts(con: duckdb.DuckDBPyConnection, source: str, entity: str,
@@ -61,8 +62,9 @@ def recent_load_counts(con: duckdb.DuckDBPyConnection, source: str, entity: str,
 
 
 def mark_loads_validated(con: duckdb.DuckDBPyConnection, source: str, entity: str,
-                         load_counts: dict[str, int], run_id: str, at: datetime) -> None:
-    """Record loads as validated (re-validation replaces the earlier entry)."""
+                         load_counts: dict[str, int | None], run_id: str, at: datetime) -> None:
+    """Record loads as validated (re-validation replaces the earlier entry); a load none of
+    whose records reached the raw table has no row count."""
     if not load_counts:
         return
     con.execute("DELETE FROM quality.validated_loads WHERE source = ? AND entity = ? "
@@ -90,10 +92,13 @@ def write_results(con: duckdb.DuckDBPyConnection, res: EntityValidation, started
             "INSERT INTO quality.validation_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows)
     con.execute(
-        "INSERT INTO quality.validation_entities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO quality.validation_entities BY NAME SELECT ? AS run_id, ? AS source, "
+        "? AS entity, ? AS started_at, ? AS validated_at, ? AS load_ids, ? AS rows_checked, "
+        "? AS rows_quarantined, ? AS passed, ? AS blocking_failures, ? AS warnings, "
+        "? AS rows_set_aside",
         [*key, started_at, validated_at, json.dumps(res.load_ids), res.rows_checked,
          res.rows_quarantined, res.passed, json.dumps(res.blocking_failures),
-         json.dumps(res.warnings)])
+         json.dumps(res.warnings), res.rows_set_aside])
     refresh_run(con, res.run_id)
 
 
@@ -101,8 +106,10 @@ def refresh_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     """(Re)compute the `validation_runs` row of a run from its entity outcomes."""
     con.execute("DELETE FROM quality.validation_runs WHERE run_id = ?", [run_id])
     con.execute(
-        """INSERT INTO quality.validation_runs
-           SELECT run_id, min(started_at), max(validated_at), count(*)::INTEGER,
-                  sum(rows_checked), sum(rows_quarantined), bool_and(passed)
+        """INSERT INTO quality.validation_runs BY NAME
+           SELECT run_id, min(started_at) AS started_at, max(validated_at) AS finished_at,
+                  count(*)::INTEGER AS entities, sum(rows_checked) AS rows_checked,
+                  sum(rows_quarantined) AS rows_quarantined, bool_and(passed) AS passed,
+                  sum(coalesce(rows_set_aside, 0)) AS rows_set_aside
            FROM quality.validation_entities WHERE run_id = ? GROUP BY run_id""",
         [run_id])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, select_autoescape
 
@@ -29,13 +29,27 @@ _TEMPLATE = """<!doctype html>
 <h1>Data validation report</h1>
 <p>Run <code>{{ run_id }}</code>, written {{ written_at }}.
  {{ results|length }} entities, {{ rows_checked }} rows checked, {{ rows_quarantined }} rows
- quarantined. Overall: <span class="{{ 'ok' if passed else 'fail' }}">
+ quarantined, {{ rows_set_aside }} records set aside before validation. Overall:
+ <span class="{{ 'ok' if passed else 'fail' }}">
  {{ 'PASSED' if passed else 'BLOCKED' }}</span>.</p>
+<h2>Set aside per source</h2>
+<p>Records of this run's new loads kept out of staging: <em>quarantined</em> by a row rule
+(<code>quality.quarantine</code>), or set aside before validation because a line or part of a
+landed file cannot be read (<code>raw._unreadable_records</code>: file, line, reason) or a
+record has no key (<code>raw._unkeyed_records</code>); all of them are listed in
+<code>quality.quarantine</code>.</p>
+<table id="set-aside"><tr><th>source</th><th>rows checked</th><th>quarantined</th>
+<th>unreadable</th><th>without a key</th><th>set aside in all</th></tr>
+{% for s in sources %}<tr><td>{{ s.source }}</td><td>{{ s.rows_checked }}</td>
+<td>{{ s.rows_quarantined }}</td><td>{{ s.rows_unreadable }}</td><td>{{ s.rows_unkeyed }}</td>
+<td>{{ s.total }}</td></tr>{% endfor %}
+</table>
+<h2>Entities</h2>
 <table><tr><th>entity</th><th>loads</th><th>rows checked</th><th>quarantined</th>
-<th>result</th></tr>
+<th>set aside before validation</th><th>result</th></tr>
 {% for r in results %}<tr><td><a href="#{{ r.source }}__{{ r.entity }}">
 raw.{{ r.source }}__{{ r.entity }}</a></td><td>{{ r.load_ids|length }}</td>
-<td>{{ r.rows_checked }}</td><td>{{ r.rows_quarantined }}</td>
+<td>{{ r.rows_checked }}</td><td>{{ r.rows_quarantined }}</td><td>{{ r.rows_set_aside }}</td>
 <td class="{{ 'ok' if r.passed else 'fail' }}">{{ 'passed' if r.passed else 'blocked' }}
 {% if r.warnings %}<span class="warn">({{ r.warnings|length }} warnings)</span>{% endif %}
 </td></tr>{% endfor %}
@@ -44,7 +58,8 @@ raw.{{ r.source }}__{{ r.entity }}</a></td><td>{{ r.load_ids|length }}</td>
 <section id="{{ r.source }}__{{ r.entity }}">
 <h2>raw.{{ r.source }}__{{ r.entity }}</h2>
 <p>{{ r.rows_checked }} rows checked from {{ r.load_ids|length }} new load(s),
- {{ r.rows_quarantined }} quarantined.
+ {{ r.rows_quarantined }} quarantined, {{ r.rows_set_aside }} set aside before validation
+ ({{ r.rows_unreadable }} unreadable, {{ r.rows_unkeyed }} without a key).
  Result: <span class="{{ 'ok' if r.passed else 'fail' }}">
  {{ 'passed' if r.passed else 'blocked' }}</span>.</p>
 {% if r.blocking_failures %}<h3 class="fail">Blocking failures</h3><ul>
@@ -71,12 +86,30 @@ raw.{{ r.source }}__{{ r.entity }}</a></td><td>{{ r.load_ids|length }}</td>
 """
 
 
+def per_source(results: Sequence[EntityValidation]) -> list[dict[str, Any]]:
+    """What each source's new loads had checked, quarantined and set aside, in source order."""
+    sources: dict[str, dict[str, Any]] = {}
+    for r in results:
+        row = sources.setdefault(r.source, {"source": r.source, "rows_checked": 0,
+                                            "rows_quarantined": 0, "rows_unreadable": 0,
+                                            "rows_unkeyed": 0, "total": 0})
+        row["rows_checked"] += r.rows_checked
+        row["rows_quarantined"] += r.rows_quarantined
+        row["rows_unreadable"] += r.rows_unreadable
+        row["rows_unkeyed"] += r.rows_unkeyed
+        row["total"] += r.rows_quarantined + r.rows_set_aside
+    return list(sources.values())
+
+
 def write_validation_report(results: Sequence[EntityValidation], path: Path) -> Path:
-    """Write the run's HTML report (anchors `#<source>__<entity>`) and return its path."""
+    """Write the run's HTML report (anchors `#<source>__<entity>`, `#set-aside`) and return
+    its path. Values from the sources (in reasons and examples) are HTML-escaped."""
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     run_ids = sorted({r.run_id for r in results})
     html = env.from_string(_TEMPLATE).render(
         results=list(results),
+        sources=per_source(results),
+        rows_set_aside=sum(r.rows_set_aside for r in results),
         run_id=", ".join(run_ids) or "-",
         written_at=datetime.now(UTC).isoformat(timespec="seconds"),
         rows_checked=sum(r.rows_checked for r in results),

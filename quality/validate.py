@@ -8,6 +8,12 @@ suite. Rows failing a row rule go to `quality.quarantine` with the rule and a re
 problems are returned as `blocking_failures`. Loads are marked validated only when the batch
 has no blocking failure, so a blocked batch is checked again on the next run (and heals once
 corrected records land).
+
+Records that never reached the raw table are counted too: the lines and parts of landed files
+that cannot be read (`raw._unreadable_records`) and the records without a key
+(`raw._unkeyed_records`) of the same new loads go to `quality.quarantine` (rules
+`record_readable` and `record_key_present`, no record key) and into the report. They warn and
+never block: what could be read is checked as usual, and setting the rest aside loses nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
 import statistics
 import warnings
 from collections.abc import Mapping
@@ -25,7 +32,7 @@ from typing import Any
 
 import duckdb
 
-from ingestion.raw import sql_literal
+from ingestion.raw import ENTITIES, sql_literal
 from quality import history
 from quality.gx_suite import KEY_COLUMN, RuleOutcome, build_suite, run_suite
 from quality.spec import DRIFT_COLUMNS, JSON_TYPE_NAMES, EntitySpec, Rule, flatten_sql
@@ -55,6 +62,10 @@ class EntityValidation:
     run_id: str
     rows_checked: int = 0
     rows_quarantined: int = 0
+    rows_unreadable: int = 0
+    """Lines or parts of landed files that cannot be read (raw._unreadable_records)."""
+    rows_unkeyed: int = 0
+    """Records without their key (raw._unkeyed_records)."""
     expectations: list[dict[str, Any]] = field(default_factory=list)
     blocking_failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -64,6 +75,11 @@ class EntityValidation:
     @property
     def key(self) -> str:
         return f"{self.source}__{self.entity}"
+
+    @property
+    def rows_set_aside(self) -> int:
+        """Records of the new loads kept out of the raw table before validation."""
+        return self.rows_unreadable + self.rows_unkeyed
 
 
 @dataclass
@@ -352,6 +368,80 @@ def _drift(con: duckdb.DuckDBPyConnection, spec: EntitySpec, res: EntityValidati
         })
 
 
+SET_ASIDE_RULES = ("record_readable", "record_key_present")
+
+
+def _key_fields(source: str, entity: str) -> str:
+    """The fields of an entity's natural key, for messages (`courseid and id`)."""
+    return " and ".join(f"`{f}`" for f in re.findall(r"\$\.(\w+)", ENTITIES[(source, entity)]))
+
+
+def _set_aside(con: duckdb.DuckDBPyConnection, spec: EntitySpec, only_new_loads: bool,
+               tables: set[str]) -> None:
+    """Temp table `_q_set_aside (load_id, landing_file, rule, reason)`: the records of the
+    new loads that never reached the raw table, with a reason naming the file and line."""
+    where = _batch_where(spec, only_new_loads)
+    parts = ["SELECT NULL::VARCHAR AS load_id, NULL::VARCHAR AS landing_file, "
+             "NULL::VARCHAR AS rule, NULL::VARCHAR AS reason WHERE false"]
+    entity = f"r.source = {sql_literal(spec.source)} AND r.entity = {sql_literal(spec.entity)}"
+    if "raw._unreadable_records" in tables:
+        parts.append(f"""
+            SELECT load_id, landing_file, 'record_readable',
+                   coalesce(original_name, landing_file)
+                   || coalesce(' line ' || line, '') || ': ' || reason
+            FROM raw._unreadable_records r WHERE {entity} AND {where}""")
+    if "raw._unkeyed_records" in tables and "raw._landing_files" in tables:
+        parts.append(f"""
+            SELECT r.load_id, r.landing_file, 'record_key_present',
+                   coalesce(f.meta->>'$.original_name', r.landing_file) || ' record '
+                   || r.record_index || ': no {_key_fields(spec.source, spec.entity)} '
+                   || '(a record without its key cannot be told apart from the others)'
+            FROM raw._unkeyed_records r
+            LEFT JOIN raw._landing_files f USING (source, entity, load_id, landing_file)
+            WHERE {entity} AND {where}""")
+    con.execute("CREATE OR REPLACE TEMP TABLE _q_set_aside AS "
+                + " UNION ALL ".join(f"({p})" for p in parts))
+
+
+def _judge_set_aside(con: duckdb.DuckDBPyConnection, res: EntityValidation) -> None:
+    """Counts, a warning and an expectation row for the records set aside before validation."""
+    counts = dict(con.execute("SELECT rule, count(*) FROM _q_set_aside GROUP BY rule")
+                  .fetchall())
+    res.rows_unreadable = counts.get("record_readable", 0)
+    res.rows_unkeyed = counts.get("record_key_present", 0)
+    examples = [{"record_key": None, "values": {"rule": rule}, "reason": reason}
+                for rule, reason in con.execute(
+                    "SELECT rule, reason FROM _q_set_aside ORDER BY rule, reason LIMIT ?",
+                    [EXAMPLES]).fetchall()]
+    total = res.rows_set_aside
+    if total:
+        res.warnings.append(
+            f"raw.{res.key}: {total} record(s) set aside before validation "
+            f"({res.rows_unreadable} unreadable, {res.rows_unkeyed} without a key); e.g. "
+            + "; ".join(e["reason"] for e in examples))
+    res.expectations.append({
+        "name": "records_readable_with_key", "expectation": "records set aside at landing "
+        "(SQL: raw._unreadable_records, raw._unkeyed_records)", "column": None,
+        "severity": "warn", "row_rule": True, "success": not total,
+        "unexpected_count": total,
+        "unexpected_percent": round(100 * total / (res.rows_checked + total), 4) if total
+        else 0.0,
+        "examples": examples, "action": "quarantined" if total else "ok",
+    })
+
+
+def _write_set_aside(con: duckdb.DuckDBPyConnection, spec: EntitySpec, load_ids: list[str],
+                     run_id: str, at: datetime) -> None:
+    """The set-aside records of these loads into `quality.quarantine` (replacing earlier rows
+    of the same loads), without a record key: no raw version matches them."""
+    con.execute("DELETE FROM quality.quarantine WHERE source = ? AND entity = ? "
+                "AND list_contains(?, rule) AND list_contains(?, load_id)",
+                [spec.source, spec.entity, list(SET_ASIDE_RULES), load_ids])
+    con.execute("""INSERT INTO quality.quarantine
+                   SELECT ?, ?, NULL, load_id, landing_file, rule, reason, ?::TIMESTAMPTZ, ?
+                   FROM _q_set_aside""", [spec.source, spec.entity, at, run_id])
+
+
 def _write_quarantine(con: duckdb.DuckDBPyConnection, spec: EntitySpec, run_id: str,
                       at: datetime) -> None:
     con.execute("""DELETE FROM quality.quarantine q USING _q_batch b
@@ -375,9 +465,37 @@ def _validate(con: duckdb.DuckDBPyConnection, spec: EntitySpec, run_id: str, as_
     load_counts = {r[0]: int(r[1]) for r in con.execute(
         f"SELECT load_id, count(*) FROM {spec.table} AS r WHERE {where} GROUP BY load_id"
     ).fetchall()}
-    res.load_ids = sorted(str(k) for k in load_counts)
-    if not load_counts:
-        return res
+    _set_aside(con, spec, only_new_loads, tables)
+    # loads whose every record was set aside are done once counted (no row count: nothing
+    # of theirs reached the table, so they do not weigh in the volume check)
+    set_aside_loads: dict[str, int | None] = {r[0]: None for r in con.execute(
+        "SELECT DISTINCT load_id FROM _q_set_aside").fetchall() if r[0] not in load_counts}
+    res.load_ids = sorted(str(k) for k in (*load_counts, *set_aside_loads))
+    try:
+        if not res.load_ids:
+            return res
+        now = datetime.now(UTC)
+        if load_counts:
+            _validate_rows(con, spec, res, as_of, load_counts, where, tables, chunk_rows)
+        _judge_set_aside(con, res)
+        _write_set_aside(con, spec, res.load_ids, run_id, now)
+        if load_counts:
+            _write_quarantine(con, spec, run_id, now)
+        res.passed = not res.blocking_failures
+        if res.passed:
+            history.mark_loads_validated(con, spec.source, spec.entity,
+                                         {**load_counts, **set_aside_loads}, run_id, now)
+    finally:
+        for temp in ("_q_batch", "_q_fail", "_q_set_aside"):
+            con.execute(f"DROP TABLE IF EXISTS {temp}")
+    return res
+
+
+def _validate_rows(con: duckdb.DuckDBPyConnection, spec: EntitySpec, res: EntityValidation,
+                   as_of: datetime, load_counts: dict[str, int], where: str, tables: set[str],
+                   chunk_rows: int) -> None:
+    """Flatten the new loads' raw rows and run the suite, the share, volume and drift checks
+    (the temp tables `_q_batch` and `_q_fail` hold the batch and its failing rows)."""
     # A key's hash picks its chunk: rows with the same key share one, with no sort by key.
     # The raw JSON is left out once the flattened and derived columns are taken from it.
     n_chunks = max(1, -(-sum(load_counts.values()) // max(1, int(chunk_rows))))
@@ -387,25 +505,14 @@ def _validate(con: duckdb.DuckDBPyConnection, spec: EntitySpec, run_id: str, as_
         ORDER BY _chunk""")
     con.execute("CREATE OR REPLACE TEMP TABLE _q_fail "
                 "(record_key VARCHAR, rule VARCHAR, reason VARCHAR)")
-    try:
-        res.rows_checked = con.execute("SELECT count(*) FROM _q_batch").fetchone()[0]
-        aggs = _run_chunks(con, spec, as_of, n_chunks)
-        res.rows_quarantined = con.execute(
-            "SELECT count(DISTINCT record_key) FROM _q_fail").fetchone()[0]
-        _judge(res, aggs)
-        _quarantine_share(con, res)
-        _volume(con, res, load_counts)
-        _drift(con, spec, res)
-        now = datetime.now(UTC)
-        _write_quarantine(con, spec, run_id, now)
-        res.passed = not res.blocking_failures
-        if res.passed:
-            history.mark_loads_validated(con, spec.source, spec.entity, load_counts,
-                                         run_id, now)
-    finally:
-        con.execute("DROP TABLE IF EXISTS _q_batch")
-        con.execute("DROP TABLE IF EXISTS _q_fail")
-    return res
+    res.rows_checked = con.execute("SELECT count(*) FROM _q_batch").fetchone()[0]
+    aggs = _run_chunks(con, spec, as_of, n_chunks)
+    res.rows_quarantined = con.execute(
+        "SELECT count(DISTINCT record_key) FROM _q_fail").fetchone()[0]
+    _judge(res, aggs)
+    _quarantine_share(con, res)
+    _volume(con, res, load_counts)
+    _drift(con, spec, res)
 
 
 def validate_entity(warehouse: Path, source: str, entity: str, *, run_id: str,
@@ -458,4 +565,4 @@ def summary(results: list[EntityValidation]) -> dict[str, Any]:
     """Small JSON-friendly summary of a run (for logs and metadata)."""
     return json.loads(json.dumps({
         r.key: {"rows_checked": r.rows_checked, "rows_quarantined": r.rows_quarantined,
-                "passed": r.passed} for r in results}))
+                "rows_set_aside": r.rows_set_aside, "passed": r.passed} for r in results}))

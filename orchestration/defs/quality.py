@@ -34,9 +34,12 @@ def quarantine(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Validates every raw batch not validated yet (GX suites + row rules).
 
     Bad rows go to `quality.quarantine` with the rule, the reason and the landing reference;
-    staging skips exactly those record versions. History lands in `quality.validation_runs` and
-    `quality.validation_results`; a readable report is written per run.
+    staging skips exactly those record versions. Records that never reached the raw tables
+    (unreadable lines, records without a key) are counted and listed there too. History
+    lands in `quality.validation_runs` and `quality.validation_results`; a readable report is
+    written per run.
     """
+    from quality.report import per_source
     from quality.validate import validate_all
 
     settings = pipeline_settings(warehouse)
@@ -64,6 +67,7 @@ def quarantine(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             metadata={
                 "rows_checked": res.rows_checked,
                 "rows_quarantined": res.rows_quarantined,
+                "rows_set_aside": res.rows_set_aside,
                 "failed_expectations": len(failed),
                 "warnings": len(res.warnings),
                 "report": dg.MetadataValue.url(f"file://{report}#{res.source}__{res.entity}"),
@@ -75,10 +79,13 @@ def quarantine(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
                 + " | ".join(res.blocking_failures)
                 + f". Fix the source data or the connector, then re-run; report: {report}"
             )
+    set_aside = {f"set_aside/{row['source']}": row["total"] for row in per_source(results)}
     yield dg.MaterializeResult(
         metadata={
             "rows_checked": checked,
             "rows_quarantined": quarantined,
+            "rows_set_aside": sum(r.rows_set_aside for r in results),
+            **set_aside,
             "dagster/row_count": table_row_count(settings.warehouse, "quality.quarantine"),
             "report": dg.MetadataValue.url(f"file://{report}"),
         }
