@@ -23,9 +23,33 @@ from reports.units import is_missing
 matplotlib.use("Agg")
 from matplotlib import pyplot as plt
 
+
+def markdown_text(value: Any) -> str:
+    """A value as Markdown text: `&`, `<` and `>` as HTML entities. Markdown passes raw HTML
+    through, so text from the sources (a page URL, a channel name) must not reach the twin
+    as markup; entities show as the characters themselves."""
+    text = "" if value is None else str(value)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def markdown_cell(value: Any) -> str:
+    """A value as the text of a Markdown table cell or image description: the characters that
+    would end the cell, start or end a link or a code span are backslash-escaped, and line
+    breaks become spaces (the entities come after, from `markdown_text`)."""
+    text = " ".join(("" if value is None else str(value)).splitlines())
+    for char in "\\|[]`":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
 ENV = Environment(loader=PackageLoader("reports", "templates"),
                   autoescape=select_autoescape(enabled_extensions=("html.j2",)), trim_blocks=True,
                   lstrip_blocks=True)
+"""HTML reports: every value is HTML-escaped (charts are SVG from matplotlib, which escapes
+the labels it writes)."""
+MARKDOWN_ENV = Environment(loader=PackageLoader("reports", "templates"), autoescape=False,
+                           trim_blocks=True, lstrip_blocks=True, finalize=markdown_text)
+MARKDOWN_ENV.filters["cell"] = markdown_cell
 
 
 @dataclass
@@ -217,7 +241,7 @@ def _is_chart(value: Any) -> bool:
     return isinstance(value, Chart)
 
 
-ENV.tests["chart"] = _is_chart
+ENV.tests["chart"] = MARKDOWN_ENV.tests["chart"] = _is_chart
 
 
 def _charts(sections: list[dict[str, Any]]) -> list[Chart]:
@@ -243,5 +267,6 @@ def render(name: str, out_dir: Path, context: dict[str, Any]) -> tuple[Path, Pat
         for item in charts:
             (files / f"{item.name}.png").write_bytes(item.png)
     html_path.write_text(ENV.get_template("report.html.j2").render(**context))
-    md_path.write_text(ENV.get_template("report.md.j2").render(files=files.name, **context))
+    md_path.write_text(MARKDOWN_ENV.get_template("report.md.j2").render(files=files.name,
+                                                                       **context))
     return html_path, md_path
