@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
+from urllib.parse import parse_qs, urlsplit
 
 from ingestion.http import HttpClient, SourceError
 from ingestion.landing import CursorStore, LandingStore
@@ -41,10 +42,18 @@ def pull(credentials: SourceCredentials, settings: Settings, log: logging.Logger
             latest = max([latest, *(r.get("_submission_time", "") for r in results)])
             if not doc.get("next") or not results:
                 break
-            start += len(results)
+            start = _next_start(doc["next"], start + len(results))
         load.advance({"submission_time": latest})
         out[entity] = load.finish(client.retries)
     return out
+
+
+def _next_start(next_url: str, default: int) -> int:
+    """The offset the server's `next` link asks for: a page may repeat records of the one
+    before it (submissions arriving while paging), so its length does not say where the next
+    page starts."""
+    values = parse_qs(urlsplit(next_url).query).get("start")
+    return int(values[0]) if values and values[0].isdigit() else default
 
 
 def _pull_definitions(client: HttpClient, credentials: SourceCredentials, store: LandingStore,

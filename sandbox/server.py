@@ -41,24 +41,29 @@ CREDENTIALS = {
 }
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per request
 FAULTS = ("rate_limit_burst", "server_error", "timeout", "truncated_json", "malformed_json",
-          "repeat_page", "schema_drift", "auth_failure", "slow")
+          "repeat_page", "schema_drift", "auth_failure", "vendor_error", "slow")
+PAGING_PARAMETERS = {"cursor", "start_time", "start", "page", "filter_offset"}
+"""Request parameters that page through a listing; the others name the listing."""
 
 
 @dataclass
 class FaultPlan:
-    """Counters of faults still to inject; `slow` and `timeout` hold seconds in `delay`."""
+    """Counters of faults still to inject; `slow` and `timeout` hold seconds in `delay`; a
+    fault set with `after=N` lets N requests pass first (a failure in the middle of a pull)."""
 
     counts: dict[str, int] = field(default_factory=dict)
+    after: dict[str, int] = field(default_factory=dict)
     delay: float = 0.0
     drift: str = "new_field"
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def set(self, fault: str, count: int = 1, *, delay: float = 0.0,
-            drift: str = "new_field") -> None:
+            drift: str = "new_field", after: int = 0) -> None:
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; choose from {FAULTS}")
         with self.lock:
             self.counts[fault] = count
+            self.after[fault] = after
             self.delay, self.drift = delay or self.delay, drift
 
     def take(self, fault: str) -> bool:
@@ -66,12 +71,16 @@ class FaultPlan:
             left = self.counts.get(fault, 0)
             if left <= 0:
                 return False
+            if self.after.get(fault, 0) > 0:
+                self.after[fault] -= 1
+                return False
             self.counts[fault] = left - 1
             return True
 
     def clear(self) -> None:
         with self.lock:
             self.counts.clear()
+            self.after.clear()
             self.delay = 0.0
 
 
@@ -116,7 +125,7 @@ class VendorApp:
         self.data = data
         self.faults = FaultPlan()
         self.latency = latency
-        self.last_page: dict[str, bytes] = {}
+        self.last_page: dict[tuple[Any, ...], bytes] = {}  # while `repeat_page` is pending
 
     def handle(self, request: Request) -> Response:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -130,7 +139,8 @@ class VendorApp:
             else:
                 self.faults.set(body["fault"], int(body.get("count", 1)),
                                 delay=float(body.get("delay", 0)),
-                                drift=body.get("drift", "new_field"))
+                                drift=body.get("drift", "new_field"),
+                                after=int(body.get("after", 0)))
             return _json({"ok": True})(environ, start_response)
         return self._faulty(request)(environ, start_response)
 
@@ -148,13 +158,23 @@ class VendorApp:
             return _json({"error": "InternalError"}, 503)
         if plan.counts.get("auth_failure"):
             return self.auth_error()
+        if plan.take("vendor_error"):
+            return self.vendor_error()
         response = self.handle(request)
         if response.status_code != 200:
             return response
         body = response.get_data()
-        if request.path in self.last_page and plan.take("repeat_page"):
-            body = self.last_page[request.path]  # the previous page of this endpoint again
-        self.last_page[request.path] = response.get_data()
+        if plan.counts.get("repeat_page"):
+            listing = (request.path, *sorted(
+                (k, v) for k, v in [*request.args.items(multi=True),
+                                    *request.form.items(multi=True)]
+                if k not in PAGING_PARAMETERS))
+            previous = self.last_page.get(listing)
+            self.last_page[listing] = body
+            if (repeated := self._repeat(body, previous)) and plan.take("repeat_page"):
+                body = repeated
+        else:
+            self.last_page.clear()
         if plan.counts.get("schema_drift") and (drifted := self._drift(body, plan.drift)) \
                 and plan.take("schema_drift"):  # only responses that carry records drift
             body = drifted
@@ -166,11 +186,31 @@ class VendorApp:
         return response
 
     @staticmethod
-    def _drift(body: bytes, kind: str) -> bytes | None:
+    def _records(doc: Any) -> list[Any]:
+        """The record list of a response (empty when it carries none)."""
+        if isinstance(doc, list):
+            return doc
+        return next((v for v in doc.values() if isinstance(v, list)), []) \
+            if isinstance(doc, dict) else []
+
+    @classmethod
+    def _repeat(cls, body: bytes, previous: bytes | None) -> bytes | None:
+        """Records repeated across pages: the records of the listing's previous page again
+        before this page's own (on a listing's first page, its own records twice). None when
+        the response carries no records."""
+        doc = orjson.loads(body)
+        items = cls._records(doc)
+        if not items:
+            return None
+        again = cls._records(orjson.loads(previous)) if previous else []
+        items[:0] = again or list(items)
+        return orjson.dumps(doc)
+
+    @classmethod
+    def _drift(cls, body: bytes, kind: str) -> bytes | None:
         """The body with its first record drifted; None when it carries no records."""
         doc = orjson.loads(body)
-        items = doc if isinstance(doc, list) else next(
-            (v for v in doc.values() if isinstance(v, list)), [])
+        items = cls._records(doc)
         if not items or not isinstance(items[0], dict):
             return None
         item = items[0]
@@ -186,6 +226,10 @@ class VendorApp:
 
     def auth_error(self) -> Response:
         return _json({"error": "Unauthorized"}, 401)
+
+    def vendor_error(self) -> Response:
+        """A permanent failure in the vendor's own error style (not an outage)."""
+        return _json({"error": "Forbidden"}, 403)
 
 
 class IndexedApp(VendorApp):
@@ -218,6 +262,11 @@ class ZendeskApp(IndexedApp):
 
     def auth_error(self) -> Response:
         return _json({"error": "Couldn't authenticate you"}, 401)
+
+    def vendor_error(self) -> Response:
+        return _json({"error": "Forbidden", "description": "You do not have access to this "
+                      "page. Please contact the account owner of this help desk for further "
+                      "help."}, 403)
 
     def _authorised(self, request: Request) -> bool:
         header = request.headers.get("Authorization", "")
@@ -311,6 +360,10 @@ class MatomoApp(VendorApp):
         return _json({"result": "error", "message": "You can't access this resource as it "
                       "requires 'view' access for the website id = 1."})
 
+    def vendor_error(self) -> Response:
+        return _json({"result": "error", "message": "Mysql error: the archive table could "
+                      "not be read."})
+
     def handle(self, request: Request) -> Response:
         form = request.form
         if request.path != "/index.php" or form.get("module") != "API":
@@ -347,6 +400,10 @@ class MoodleApp(IndexedApp):
     def auth_error(self) -> Response:
         return _json({"exception": "moodle_exception", "errorcode": "invalidtoken",
                       "message": "Invalid token - token not found"})
+
+    def vendor_error(self) -> Response:
+        return _json({"exception": "dml_read_exception", "errorcode": "dmlreadexception",
+                      "message": "Error reading from database"})
 
     def handle(self, request: Request) -> Response:
         form = request.form
@@ -408,6 +465,9 @@ class KoboApp(IndexedApp):
 
     def auth_error(self) -> Response:
         return _json({"detail": "Invalid token."}, 401)
+
+    def vendor_error(self) -> Response:
+        return _json({"detail": "You do not have permission to perform this action."}, 403)
 
     def handle(self, request: Request) -> Response:
         if request.headers.get("Authorization") != f"Token {CREDENTIALS['kobo_token']}":
