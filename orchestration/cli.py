@@ -16,6 +16,8 @@ from pathlib import Path
 from ingestion.settings import DEMO_PII_SALT, Settings
 
 DEMO_MONTHS = ("2025-01", "2025-12")
+WRITING_COMMANDS = ("demo", "run", "report", "rebuild-raw")
+"""Commands that write to the data dir: one at a time (`orchestration.lock`)."""
 
 
 def _month(value: str) -> str:
@@ -153,6 +155,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         months_between,
         prepare_dagster_home,
     )
+    from orchestration.warehouse import set_aside_summary
     from sandbox.generator import generate
     from sandbox.server import start_sandbox
 
@@ -180,6 +183,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     print(f"\nDemo finished in {time.perf_counter() - started:.0f} s "
           f"({len(runner.runs)} Dagster runs).")
+    print(set_aside_summary(settings.warehouse))
     print(f"  warehouse : {settings.warehouse}")
     print(f"  exports   : {settings.exports_dir}/<mart>.parquet")
     print(f"  reports   : {settings.reports_dir}/ (support_monthly_YYYY-MM.html, "
@@ -196,7 +200,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         months_between,
         prepare_dagster_home,
     )
-    from orchestration.warehouse import sources_summary
+    from orchestration.warehouse import set_aside_summary, sources_summary
 
     settings = _settings()
     prepare_dagster_home(settings.data_dir)
@@ -213,6 +217,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         runner.report_quarter(quarter)
     print(f"Done: {len(runner.runs)} runs; reports in {settings.reports_dir}")
     print(sources_summary(settings.warehouse))
+    print(set_aside_summary(settings.warehouse))
     return 0
 
 
@@ -285,7 +290,12 @@ def main(argv: list[str] | None = None) -> int:
                 "rebuild-raw": cmd_rebuild_raw, "sample": cmd_sample, "sandbox": cmd_sandbox,
                 "realdata": cmd_realdata, "dashboard": cmd_dashboard}
     try:
-        return handlers[args.command](args)
+        if args.command not in WRITING_COMMANDS:
+            return handlers[args.command](args)
+        from orchestration.lock import data_dir_lock
+
+        with data_dir_lock(_settings().data_dir):
+            return handlers[args.command](args)
     except RuntimeError as exc:
         print(f"saypro {args.command}: {exc}", file=sys.stderr)
         return 1

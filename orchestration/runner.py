@@ -12,6 +12,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from ingestion.settings import Settings
+from orchestration.lock import data_dir_lock
 from orchestration.partitions import quarter_label, quarter_partition_key
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -67,7 +69,8 @@ class RunSummary:
 
 
 class PipelineRunner:
-    """Runs named jobs of the code location in-process on the persistent instance."""
+    """Runs named jobs of the code location in-process on the persistent instance, each
+    holding the data dir's lock (`orchestration.lock`: one writer at a time)."""
 
     def __init__(self) -> None:
         from orchestration.definitions import defs
@@ -80,12 +83,13 @@ class PipelineRunner:
                  selection: Sequence[dg.AssetKey] | None = None,
                  tags: dict[str, str] | None = None) -> RunSummary:
         job = self.defs.resolve_job_def(job_name)
-        result = job.execute_in_process(
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-            instance=self.instance, partition_key=partition_key,
-            asset_selection=list(selection) if selection else None,
-            tags=tags, raise_on_error=False,
-        )
+        with data_dir_lock(Settings.from_env().data_dir):
+            result = job.execute_in_process(
+                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+                instance=self.instance, partition_key=partition_key,
+                asset_selection=list(selection) if selection else None,
+                tags=tags, raise_on_error=False,
+            )
         summary = RunSummary(job_name, partition_key or (tags or {}).get(
             "dagster/asset_partition_range_start"), result.run_id, result.success)
         self.runs.append(summary)

@@ -70,3 +70,50 @@ def sources_summary(warehouse: Path) -> str:
     if skipped:
         line += f"; not configured: {', '.join(skipped)} (their KPIs are left out)"
     return line
+
+
+def set_aside_counts(warehouse: Path) -> dict[str, dict[str, int]]:
+    """Per source, the records kept out of staging now: `quarantined` (a row rule failed on
+    the version in the raw table), `unreadable` (raw._unreadable_records: lines or parts of
+    landed files) and `unkeyed` (raw._unkeyed_records). Sources with none are left out."""
+    if not warehouse.exists():
+        return {}
+    from ingestion.raw import ENTITIES, table_name
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = {r[0] for r in con.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()}
+        parts = [f"SELECT source, '{kind}' AS kind, count(*) AS n FROM {table} GROUP BY source"
+                 for kind, table in (("unreadable", "raw._unreadable_records"),
+                                     ("unkeyed", "raw._unkeyed_records")) if table in tables]
+        if "quality.quarantine" in tables:
+            parts += [f"""
+                SELECT '{source}', 'quarantined', count(DISTINCT q.record_key)
+                FROM quality.quarantine q JOIN {table_name(source, entity)} r
+                  ON r.record_key = q.record_key AND r.load_id = q.load_id
+                WHERE q.source = '{source}' AND q.entity = '{entity}'"""
+                      for source, entity in ENTITIES if table_name(source, entity) in tables]
+        if not parts:
+            return {}
+        counts: dict[str, dict[str, int]] = {}
+        for source, kind, n in con.execute(" UNION ALL ".join(parts)).fetchall():
+            if n:
+                row = counts.setdefault(source, {"quarantined": 0, "unreadable": 0,
+                                                 "unkeyed": 0})
+                row[kind] += n
+    return dict(sorted(counts.items()))
+
+
+def set_aside_summary(warehouse: Path) -> str:
+    """Lines for the end of a run: what each source has kept out of the marts, and where the
+    records are listed."""
+    counts = set_aside_counts(warehouse)
+    if not counts:
+        return "Set aside: nothing; every landed record reached staging."
+    lines = ["Set aside (kept out of the marts; each listed with its reason in "
+             "quality.quarantine, and per run in quality/validation_<run_id>.html):"]
+    for source, c in counts.items():
+        lines.append(f"  {source}: {c['quarantined']} quarantined by a rule, {c['unreadable']} "
+                     f"unreadable (raw._unreadable_records: file, line, reason), "
+                     f"{c['unkeyed']} without a key (raw._unkeyed_records)")
+    return "\n".join(lines)
