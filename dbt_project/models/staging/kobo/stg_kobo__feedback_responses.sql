@@ -7,13 +7,13 @@
 with submissions as (
     select
         record,
-        (record ->> '$._submission_time')::timestamp at time zone 'UTC' as submitted_at
+        try_cast(record ->> '$._submission_time' as timestamp) at time zone 'UTC' as submitted_at
     from {{ source('kobo', 'feedback') }}
     where {{ not_quarantined('kobo', 'feedback') }}
 )
 
 select
-    (record ->> '$._id')::bigint as response_id,
+    try_cast(record ->> '$._id' as bigint) as response_id,
     submitted_at,
     {{ local_date('submitted_at') }} as submitted_date,
     {{ local_month('submitted_at') }} as submitted_month,

@@ -1,6 +1,6 @@
 -- Moodle course categories; idnumber 'events' marks the events programme.
 select
-    (record ->> '$.id')::bigint as category_id,
+    try_cast(record ->> '$.id' as bigint) as category_id,
     record ->> '$.name' as category_name,
     lower(nullif(trim(record ->> '$.idnumber'), '')) as category_idnumber,
     try_cast(record ->> '$.parent' as bigint) as parent_category_id

@@ -11,8 +11,8 @@ with completions as (
 )
 
 select
-    (record ->> '$.courseid')::bigint as course_id,
-    (record ->> '$.userid')::bigint as user_id,
+    try_cast(record ->> '$.courseid' as bigint) as course_id,
+    try_cast(record ->> '$.userid' as bigint) as user_id,
     coalesce(try_cast(record ->> '$.completionstatus.completed' as boolean), false) as is_completed,
     {{ from_unix("list_max(list_transform(criteria, lambda c: try_cast(c ->> '$.timecompleted' as bigint)))") }}
         as completed_at,

@@ -1,6 +1,6 @@
 -- Moodle courses. The site front page (format 'site', id 1) is not a course and is dropped.
 select
-    (record ->> '$.id')::bigint as course_id,
+    try_cast(record ->> '$.id' as bigint) as course_id,
     record ->> '$.fullname' as course_name,
     record ->> '$.shortname' as course_shortname,
     try_cast(record ->> '$.categoryid' as bigint) as category_id,

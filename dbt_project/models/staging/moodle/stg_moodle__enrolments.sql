@@ -15,8 +15,8 @@ with enrolled as (
 )
 
 select
-    (record ->> '$.courseid')::bigint as course_id,
-    (record ->> '$.id')::bigint as user_id,
+    try_cast(record ->> '$.courseid' as bigint) as course_id,
+    try_cast(record ->> '$.id' as bigint) as user_id,
     nullif(trim(record ->> '$.idnumber'), '') as person_id,
     roles,
     list_contains(roles, 'student') as is_student,

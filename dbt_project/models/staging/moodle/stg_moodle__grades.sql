@@ -1,8 +1,8 @@
 -- Course-total grade per course and user: the grade item with itemtype 'course'.
 with items as (
     select
-        (record ->> '$.courseid')::bigint as course_id,
-        (record ->> '$.userid')::bigint as user_id,
+        try_cast(record ->> '$.courseid' as bigint) as course_id,
+        try_cast(record ->> '$.userid' as bigint) as user_id,
         unnest(json_extract(record, '$.gradeitems[*]')) as item
     from {{ source('moodle', 'grades') }}
     where {{ not_quarantined('moodle', 'grades') }}

@@ -25,9 +25,9 @@ children as (
     select
         record_key,
         load_id,
-        a.id::bigint as audit_id,
-        a.ticket_id::bigint as ticket_id,
-        a.created_at::timestamptz as audit_at,
+        try_cast(a.id as bigint) as audit_id,
+        try_cast(a.ticket_id as bigint) as ticket_id,
+        try_cast(a.created_at as timestamptz) as audit_at,
         try_cast(a.updater_id as bigint) as updater_id,
         unnest(a.child_events) as child,
         generate_subscripts(a.child_events, 1) as child_index
@@ -64,7 +64,7 @@ select
     ticket_id,
     child_index,
     child_type,
-    coalesce(c.created_at::timestamptz, audit_at) as event_at,
+    coalesce(try_cast(c.created_at as timestamptz), audit_at) as event_at,
     updater_id,
     field_name,
     case when child_type = 'Change'

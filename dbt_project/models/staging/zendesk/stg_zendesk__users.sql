@@ -6,7 +6,7 @@
 -- and phone are salted hashes.
 select
     record_key,
-    (record ->> '$.id')::bigint as user_id,
+    try_cast(record ->> '$.id' as bigint) as user_id,
     nullif(trim(record ->> '$.external_id'), '') as person_id,
     lower(record ->> '$.role') as role,
     coalesce(lower(record ->> '$.role') in ('agent', 'admin'), false) as is_agent,
@@ -14,7 +14,7 @@ select
                                  lambda t: lower(trim(t))), 'premium') as is_premium,
     {{ pii_hash("record ->> '$.email'") }} as email_hash,
     {{ pii_hash("record ->> '$.phone'") }} as phone_hash,
-    (record ->> '$.created_at')::timestamptz as created_at,
-    {{ local_date("(record ->> '$.created_at')::timestamptz") }} as created_date
+    try_cast(record ->> '$.created_at' as timestamptz) as created_at,
+    {{ local_date("try_cast(record ->> '$.created_at' as timestamptz)") }} as created_date
 from {{ source('zendesk', 'users') }}
 where {{ not_quarantined('zendesk', 'users') }}
