@@ -277,7 +277,8 @@ def cmd_rebuild_raw(args: argparse.Namespace) -> int:
     settings = _settings()
     for result in rebuild_raw(settings.warehouse, settings.data_dir):
         print(f"{result.table}: {result.rows} rows from {result.files} files "
-              f"({result.rejected_files} rejected, {result.unkeyed_records} without key)")
+              f"({result.rejected_files} rejected, {result.unkeyed_records} without key, "
+              f"{result.unreadable_records} unreadable lines or parts set aside)")
         for landing_file in result.unreadable_files:
             print(f"  {landing_file} no longer parses as JSON: its records are missing; "
                   "restore it from a backup and run this again", file=sys.stderr)
