@@ -100,9 +100,8 @@ SOURCE_LABELS = {"zendesk": "Zendesk (helpdesk)", "matomo": "Matomo (web analyti
                  "moodle": "Moodle (learning)", "kobo": "KoboToolbox (surveys)"}
 
 
-def source_notes(marts: Marts) -> list[str]:
+def source_notes(absent: list[str]) -> list[str]:
     """One note naming the sources that are not configured, for the report's banner."""
-    absent = marts.sources_not_configured()
     if not absent:
         return []
     names = ", ".join(SOURCE_LABELS.get(s, s) for s in absent)

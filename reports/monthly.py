@@ -141,6 +141,7 @@ def _render(marts: Marts, month: str, start: date, out_dir: Path) -> ReportResul
     notes: list[str] = []
     sections: list[dict[str, Any]] = [_headlines(marts, labels, start, score, monthly)]
 
+    absent = marts.sources_not_configured()
     if len(this):
         row = this.iloc[0]
         text = f"{int(row.tickets_created):,} tickets were created in {month}"
@@ -160,7 +161,7 @@ def _render(marts: Marts, month: str, start: date, out_dir: Path) -> ReportResul
             findings.append(Finding(f"Ticket CSAT was {fmt_value(row.csat, 'rate')} against a "
                                     f"target of {fmt_value(t.target, 'rate')} "
                                     f"({STATUS_LABELS[t.status]}).", "fig-headlines", "target"))
-    elif "zendesk" not in marts.sources_not_configured():
+    elif "zendesk" not in absent:
         notes.append(f"support_monthly has no row for {month}: no tickets were created in the "
                      "month, or the month has not been built yet.")
     add_gap_list(marts, labels, score, "month", start, sections, findings, limit=10)
@@ -260,7 +261,7 @@ def _render(marts: Marts, month: str, start: date, out_dir: Path) -> ReportResul
                                     "fig-recurring", "kb_gap"))
     add_small_samples(labels, score, sections, findings)
     add_experiments(marts, start, add_months(start, 1), sections, findings)
-    notes[:0] = source_notes(marts)
+    notes[:0] = source_notes(absent)
     for mart in marts.missing:
         notes.append(f"Mart {mart} is missing from the warehouse: its section is empty.")
     html, md = render(f"support_monthly_{month}", out_dir, {

@@ -138,7 +138,7 @@ def _render(marts: Marts, quarter: str, out_dir: Path) -> ReportResult:
             findings.append(Finding(str(r.description), "fig-drivers", "driver"))
     add_corrective_actions(marts, labels, start, end, sections, findings)
     add_experiments(marts, start, end, sections, findings)
-    notes[:0] = source_notes(marts)
+    notes[:0] = source_notes(marts.sources_not_configured())
     for mart in marts.missing:
         notes.append(f"{mart} is missing from the warehouse: its section is empty.")
     html, md = render(f"quarterly_review_{quarter}", out_dir, {

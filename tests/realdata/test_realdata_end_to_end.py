@@ -28,10 +28,10 @@ REPO = Path(__file__).resolve().parents[2]
 SAYPRO = Path(sys.executable).with_name("saypro")
 # The shared data sets sit beside the checkout (../shared/realdata); a clone made elsewhere
 # (CI) finds them at the workplace's fixed path, or where SAYPRO_REALDATA_DIR points.
-REALDATA = next((path for path in (
-    Path(os.environ.get("SAYPRO_REALDATA_DIR", REPO.parent / "shared" / "realdata")),
-    REPO.parent / "shared" / "realdata", Path("/work/shared/realdata"))
-    if (path / "oulad").is_dir()), REPO.parent / "shared" / "realdata")
+BESIDE = REPO.parent / "shared" / "realdata"
+REALDATA = next((path for path in (Path(os.environ.get("SAYPRO_REALDATA_DIR", BESIDE)),
+                                   Path("/work/shared/realdata"))
+                 if (path / "oulad").is_dir()), BESIDE)
 OULAD = REALDATA / "oulad"
 NPS_CSV = REALDATA / "npsgame" / "nps.csv"
 TOL = 1e-9

@@ -59,33 +59,23 @@ web as (
     group by experiment_id, unit_id
 ),
 
-registrations as (
-    select u.experiment_id, u.unit_id, count(*) as registrations
+-- Downstream records of the unit's person in its window: one count per source.
+{%- set downstream = [
+    ('registrations', 'fct_survey_responses', 'submitted_at', "and r.form = 'registration'"),
+    ('enrolments', 'fct_enrolments', 'course_start_at', ''),
+    ('tickets', 'fct_tickets', 'created_at', ''),
+] %}
+{%- for name, model, anchor, condition in downstream %}
+{{ name }} as (
+    select u.experiment_id, u.unit_id, count(*) as {{ name }}
     from units as u
-    join {{ ref('fct_survey_responses') }} as r
-      on r.person_id = u.person_id and r.form = 'registration'
-     and r.submitted_at >= u.first_exposed_at and r.submitted_at < u.window_ends_before
+    join {{ ref(model) }} as r
+      on r.person_id = u.person_id {{ condition }}
+     and r.{{ anchor }} >= u.first_exposed_at and r.{{ anchor }} < u.window_ends_before
     group by u.experiment_id, u.unit_id
 ),
 
-enrolments as (
-    select u.experiment_id, u.unit_id, count(*) as enrolments
-    from units as u
-    join {{ ref('fct_enrolments') }} as e
-      on e.person_id = u.person_id
-     and e.course_start_at >= u.first_exposed_at and e.course_start_at < u.window_ends_before
-    group by u.experiment_id, u.unit_id
-),
-
-tickets as (
-    select u.experiment_id, u.unit_id, count(*) as tickets
-    from units as u
-    join {{ ref('fct_tickets') }} as t
-      on t.person_id = u.person_id
-     and t.created_at >= u.first_exposed_at and t.created_at < u.window_ends_before
-    group by u.experiment_id, u.unit_id
-),
-
+{% endfor -%}
 measured as (
     select
         u.experiment_id,
