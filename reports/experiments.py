@@ -23,6 +23,7 @@ METRIC_NAMES = {
     "ad_ctr": "ad click-through",
     "registration_30d": "registrations within 30 days",
     "enrolment_30d": "course enrolments within 30 days",
+    "completion_30d": "course completions within 30 days",
     "tickets_per_unit_30d": "support tickets within 30 days",
 }
 DECISION_LABELS = {

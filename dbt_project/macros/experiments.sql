@@ -15,6 +15,8 @@
             'description': 'a KoboToolbox registration submitted in the window'},
         'enrolment_30d': {'kind': 'proportion', 'direction': 'higher_is_better',
             'description': 'a Moodle student enrolment in a course starting in the window'},
+        'completion_30d': {'kind': 'proportion', 'direction': 'higher_is_better',
+            'description': 'a Moodle course (programme course) completed in the window'},
         'tickets_per_unit_30d': {'kind': 'mean', 'direction': 'lower_is_better',
             'description': 'Zendesk tickets created in the window'},
     }) }}

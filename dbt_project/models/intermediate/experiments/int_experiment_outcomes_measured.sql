@@ -8,6 +8,11 @@
 --   enrolment_30d         1 if the person is a student of a Moodle course starting in the window
 --                         (Moodle's enrolled-users list has no enrolment date: the course start
 --                         is the enrolment's anchor, as in DESIGN.md section 6)
+--   completion_30d        1 if the person completed a Moodle course (programme course, as the
+--                         course_completion_rate KPI) in the window: completionstatus.completed
+--                         with its completed_at (the latest criterion timecompleted, as staged)
+--                         in the window; a completion without a time cannot be placed and
+--                         does not count
 --   tickets_per_unit_30d  Zendesk tickets the person created
 -- A visitor unit's visits are those of its visitorId, a person unit's those with its userId.
 -- The person metrics use the unit's person (fct_experiment_exposures.person_id): a visitor who
@@ -63,6 +68,7 @@ web as (
 {%- set downstream = [
     ('registrations', 'fct_survey_responses', 'submitted_at', "and r.form = 'registration'"),
     ('enrolments', 'fct_enrolments', 'course_start_at', ''),
+    ('completions', 'fct_enrolments', 'completed_at', "and r.is_completed and r.programme = 'course'"),
     ('tickets', 'fct_tickets', 'created_at', ''),
 ] %}
 {%- for name, model, anchor, condition in downstream %}
@@ -87,11 +93,13 @@ measured as (
         coalesce(w.ad_views, 0) as ad_views,
         coalesce(r.registrations, 0) as registrations,
         coalesce(e.enrolments, 0) as enrolments,
+        coalesce(c.completions, 0) as completions,
         coalesce(t.tickets, 0) as tickets
     from units as u
     left join web as w using (experiment_id, unit_id)
     left join registrations as r using (experiment_id, unit_id)
     left join enrolments as e using (experiment_id, unit_id)
+    left join completions as c using (experiment_id, unit_id)
     left join tickets as t using (experiment_id, unit_id)
 )
 
@@ -105,6 +113,7 @@ select
         when 'ad_ctr' then ad_clicks
         when 'registration_30d' then (registrations > 0)::int
         when 'enrolment_30d' then (enrolments > 0)::int
+        when 'completion_30d' then (completions > 0)::int
         when 'tickets_per_unit_30d' then tickets
     end::double as numerator,
     case metric_id when 'ad_ctr' then ad_views else 1 end::double as denominator
