@@ -102,8 +102,14 @@ def write_results(path: Path, results: dict[float, dict[str, dict]], facts: dict
             if stage == "monthly_run":
                 throughput = (f"{fig['steps']} steps, {fig['per_step_overhead_s']:.2f} s "
                               "Dagster overhead per step")
+                if "experiment_share" in fig:
+                    throughput += (f"; experiments {fig['experiment_s']:.1f} s, "
+                                   f"{fig['experiment_share']:.1%} of the run")
             if stage.startswith("dbt_") and fig.get("view_node_s") is not None:
                 throughput = f"{fig['view_node_s']:.2f} s per view (dbt per-model cost)"
+                if fig.get("experiment_node_s") is not None:
+                    throughput += (f"; experiments {fig['experiment_node_s']:.1f} of "
+                                   f"{fig['node_seconds']:.1f} node s")
             peak = fig.get("connector_peak_rss_mb", fig["peak_rss_mb"])  # not the emulators'
             lines.append(f"| {scale:g} | {stage} | {fmt(fig['wall_seconds'])} | "
                          f"{fmt(peak, 0)} | {throughput} | {ratio} |")

@@ -226,10 +226,22 @@ def _dbt(workdir: Path, args: list[str], timings: bool = True,
     for unique_id, node_seconds in timings:
         kind = unique_id.split(".")[0]
         by_type[kind] = round(by_type.get(kind, 0.0) + node_seconds, 1)
+    experiments = experiment_nodes(DBT_DIR / "target" / "manifest.json")
     return {"seconds": seconds, "nodes": len(timings),
             "node_seconds": sum(t for _, t in timings), "node_seconds_by_type": by_type,
+            "experiment_node_s": sum(t for u, t in timings if u in experiments),
             "view_node_s": _median_view_seconds(timings),
             "slowest": [[u.split(".")[-1], round(t, 2)] for u, t in timings[:8]]}
+
+
+def experiment_nodes(manifest_path: Path) -> set[str]:
+    """The experiments' own dbt nodes (dbt tag `experiments`: the registry seed, the campaign
+    staging, the intermediate models and the marts) and the data tests on them."""
+    nodes = json.loads(manifest_path.read_text())["nodes"]
+    own = {u for u, n in nodes.items() if "experiments" in n.get("tags", [])}
+    tests = {u for u, n in nodes.items() if n["resource_type"] == "test"
+             and own & set(n.get("depends_on", {}).get("nodes", []))}
+    return own | tests
 
 
 def _median_view_seconds(timings: list[tuple[str, float]]) -> float | None:
@@ -333,8 +345,12 @@ def monthly_run(workdir: Path) -> dict:
         imported = time.perf_counter()
         run = runner.refresh_month(MONTHLY_RUN_MONTH)
         seconds = time.perf_counter() - start
+    steps = step_figures(runner.instance, run.run_id)
+    experiments = experiment_figures(runner.instance, run.run_id,
+                                     workdir / "data" / "dbt_target" / "manifest.json")
     return {"seconds": seconds, "import_s": imported - start, "month": MONTHLY_RUN_MONTH,
-            **step_figures(runner.instance, run.run_id)}
+            **steps, **experiments,
+            "experiment_share": experiments["experiment_s"] / steps["run_s"]}
 
 
 def step_figures(instance: dg.DagsterInstance, run_id: str) -> dict:
@@ -350,6 +366,42 @@ def step_figures(instance: dg.DagsterInstance, run_id: str) -> dict:
     return {"run_s": run_s, "steps": len(steps), "outside_steps_s": outside,
             "per_step_overhead_s": outside / len(steps) if steps else None,
             "step_s": {k: round(v, 2) for k, v in sorted(steps.items(), key=lambda kv: -kv[1])}}
+
+
+def experiment_figures(instance: dg.DagsterInstance, run_id: str, manifest: Path) -> dict:
+    """The experiments' share of a run: the seconds of their dbt nodes (models, seed and data
+    tests, as dbt timed them; dagster-dbt puts each node's `Execution Duration` and `unique_id`
+    on its materialization or check evaluation) and of the Dagster steps of their own (the
+    sample-ratio check). dbt runs two threads, so a node's seconds may overlap another's: the
+    share of the run's wall time is at most this."""
+    import dagster as dg
+
+    experiments = experiment_nodes(manifest)
+    node_s: dict[str, float] = {}
+    kinds = {dg.DagsterEventType.ASSET_MATERIALIZATION,
+             dg.DagsterEventType.ASSET_CHECK_EVALUATION}
+    for record in instance.get_records_for_run(run_id, of_type=kinds).records:
+        event = record.event_log_entry.dagster_event
+        data = event.event_specific_data
+        metadata = (data.materialization.metadata
+                    if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+                    else data.metadata)
+        unique_id, duration = metadata.get("unique_id"), metadata.get("Execution Duration")
+        if unique_id is not None and duration is not None:
+            node_s[unique_id.value] = node_s.get(unique_id.value, 0.0) + duration.value
+    own_steps = {s.step_key: s.end_time - s.start_time
+                 for s in instance.get_run_step_stats(run_id)
+                 if "experiment" in s.step_key and s.start_time and s.end_time}
+    mine = {u: t for u, t in node_s.items() if u in experiments}
+    tests_s = sum(t for u, t in mine.items() if u.startswith("test."))
+    return {"dbt_node_s": sum(node_s.values()),
+            "experiment_node_s": sum(mine.values()),
+            "experiment_step_s": sum(own_steps.values()),
+            "experiment_s": sum(mine.values()) + sum(own_steps.values()),
+            "experiment_nodes": {
+                **{u.split(".")[-1]: round(t, 2) for u, t in
+                   sorted(mine.items(), key=lambda kv: -kv[1]) if not u.startswith("test.")},
+                f"{sum(u.startswith('test.') for u in mine)} data tests": round(tests_s, 2)}}
 
 
 def dashboard(workdir: Path) -> dict:

@@ -139,3 +139,31 @@ def test_sample_registry_matches_the_planted_experiments(
         assert row["unit"] == truth["unit"]
         assert row["variants"].split("|") == truth["variants"]
         assert (row["start_date"], row["end_date"]) == (truth["start_date"], truth["end_date"])
+
+
+def test_completion_recomputed_from_the_marts(experiment_build: ExperimentBuild) -> None:
+    """completion_30d of the SMS-reminder experiment (a guardrail), recomputed in pandas from
+    the exposures and the enrolments: a completed course of the course programme whose
+    completed_at lies from the first exposure up to 30 days later (the end-date bound does not
+    bind for exposures within the dates)."""
+    exposures = experiment_build.query(
+        "select unit_id, person_id, variant, first_exposed_at from marts.fct_experiment_exposures"
+        " where experiment_id = 'course_reminder_sms' and not is_multi_variant")
+    completions = experiment_build.query(
+        "select person_id, completed_at from marts.fct_enrolments "
+        "where programme = 'course' and is_completed and completed_at is not null "
+        "and person_id is not null")
+    joined = exposures.merge(completions, on="person_id", how="left")
+    joined["in_window"] = (joined.completed_at >= joined.first_exposed_at) & (
+        joined.completed_at < joined.first_exposed_at + timedelta(days=30))
+    per_unit = joined.groupby(["unit_id", "variant"]).in_window.any().reset_index()
+    expected = per_unit.groupby("variant").in_window.mean().to_dict()
+    assert sum(per_unit.in_window) > 0  # the sample has completions to count
+    rows = experiment_build.query(
+        "select variant, control_variant, value, control_value, is_primary "
+        "from marts.experiment_results "
+        "where experiment_id = 'course_reminder_sms' and metric_id = 'completion_30d'")
+    [row] = rows.itertuples()
+    assert not row.is_primary
+    assert row.value == pytest.approx(expected[row.variant])
+    assert row.control_value == pytest.approx(expected[row.control_variant])

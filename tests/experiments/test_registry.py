@@ -18,7 +18,8 @@ pytestmark = pytest.mark.slow
 HEADER = ("experiment_id,name,hypothesis,unit,campaign_name,variants,allocation,start_date,"
           "end_date,primary_metric,guardrail_metrics,mde_relative,owner,status\n")
 BAD_ROWS = (
-    "a,A,h,visitor,camp,control|b,,2025-01-01,2025-01-31,visit_conversion,,0.1,o,running\n"
+    "a,A,h,visitor,camp,control|b,,2025-01-01,2025-01-31,visit_conversion,completion_30d,0.1,o,"
+    "running\n"
     "b,B,h,visitor,Camp,x|y,60|30|10,2025-01-15,2025-02-15,signups,tickets_per_unit_30d|foo,"
     "0.1,o,running\n"
     "c,C,h,household,c2,solo,,2025-03-01,2025-02-01,ad_ctr,,0,o,live\n"
@@ -60,7 +61,8 @@ def test_bad_rows_stop_the_build_naming_each_row(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert "seeds/experiments.csv has" in out
     for problem in (
-        "experiment b: primary_metric 'signups' is not a known metric",
+        "experiment b: primary_metric 'signups' is not a known metric (ad_ctr, completion_30d, "
+        "enrolment_30d, registration_30d, tickets_per_unit_30d, visit_conversion)",
         "experiment b: guardrail_metrics name unknown metrics: foo",
         "experiment a: dates 2025-01-01 to 2025-01-31 overlap those of experiment b on the "
         "same campaign",
@@ -74,6 +76,7 @@ def test_bad_rows_stop_the_build_naming_each_row(tmp_path: Path) -> None:
     ):
         assert problem in out, out[-4000:]
     assert "experiment a: primary_metric" not in out
+    assert "experiment a: guardrail_metrics" not in out
 
 
 def test_registered_experiments_without_web_data(
