@@ -1,8 +1,10 @@
 """The benchmark's results table: the pipeline total and its ratio to the floors."""
 
+import json
 from pathlib import Path
 
 from benchmarks.run import pipeline_total, write_results
+from benchmarks.stages import experiment_nodes
 
 FACTS = {"cores": 2, "memory_gib": 8.0, "python": "3.11", "machine": "x86_64"}
 
@@ -48,3 +50,28 @@ def test_pull_peak_is_the_connectors_not_the_emulators(tmp_path: Path) -> None:
     cells = [cell.strip() for cell in total_row.split("|")]
     assert cells[3:5] == ["100.0", "300"]
     assert cells[6] == ""  # no floors measured, so no ratio
+
+
+def test_monthly_run_row_gives_the_experiments_share(tmp_path: Path) -> None:
+    monthly = _stage(230.0, 1800.0, steps=13, per_step_overhead_s=0.07, experiment_s=15.5,
+                     experiment_share=15.5 / 221.3)
+    out = tmp_path / "RESULTS.md"
+    write_results(out, {10.0: {"monthly_run": monthly}}, FACTS)
+    row = next(line for line in out.read_text().splitlines() if "| monthly_run |" in line)
+    assert "experiments 15.5 s, 7.0% of the run" in row
+
+
+def test_experiment_nodes_are_the_tagged_ones_and_their_data_tests(tmp_path: Path) -> None:
+    manifest = {"nodes": {
+        "seed.p.experiments": {"resource_type": "seed", "tags": ["experiments"]},
+        "model.p.experiment_results": {"resource_type": "model", "tags": ["experiments"]},
+        "model.p.fct_tickets": {"resource_type": "model", "tags": []},
+        "test.p.unique_results": {"resource_type": "test", "tags": [],
+                                  "depends_on": {"nodes": ["model.p.experiment_results"]}},
+        "test.p.unique_tickets": {"resource_type": "test", "tags": [],
+                                  "depends_on": {"nodes": ["model.p.fct_tickets"]}},
+    }}
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    assert experiment_nodes(path) == {"seed.p.experiments", "model.p.experiment_results",
+                                      "test.p.unique_results"}
