@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from ingestion.drop_folder import load_drop_folder
+from ingestion.lake import check_lake, sync_warehouse
 from ingestion.landing import CursorStore, LandingStore, LoadWriter
 from ingestion.raw import ENTITIES, merge_loads, record_source_status
 from ingestion.settings import Settings
@@ -35,10 +36,12 @@ class PullResult:
     mode: str  # api | drop | skipped
     entities: dict[str, EntityPull] = field(default_factory=dict)
     merge_seconds: float = 0.0  # merging the new loads into the raw tables
+    lake_seconds: float = 0.0  # writing the changed months of the raw tables to the lake
 
     def metadata(self) -> dict[str, Any]:
         """Flat, JSON-serialisable values for Dagster asset metadata."""
-        out: dict[str, Any] = {"mode": self.mode, "merge_seconds": round(self.merge_seconds, 3)}
+        out: dict[str, Any] = {"mode": self.mode, "merge_seconds": round(self.merge_seconds, 3),
+                               "lake_seconds": round(self.lake_seconds, 3)}
         for entity, pull in self.entities.items():
             for key, value in vars(pull).items():
                 if value is not None:
@@ -86,6 +89,7 @@ class EntityLoad:
 
 def pull_source(source: str, settings: Settings, log: logging.Logger, *,
                 now: datetime | None = None) -> PullResult:
+    check_lake(settings.lake)
     credentials = settings.source(source)
     if credentials is not None:
         from ingestion import kobo, matomo, moodle, zendesk
@@ -129,6 +133,9 @@ def pull_source(source: str, settings: Settings, log: logging.Logger, *,
                       merged.unreadable_files[0])
     result.merge_seconds = time.perf_counter() - merge_started
     record_source_status(settings.warehouse, source, result.mode)
+    lake_started = time.perf_counter()
+    sync_warehouse(settings.warehouse, settings.lake, [(s, e) for s, e in ENTITIES if s == source])
+    result.lake_seconds = time.perf_counter() - lake_started
     if result.mode == "skipped":
         return result
     log.info("%s: %s", source, {k: v for k, v in result.metadata().items()

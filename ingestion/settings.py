@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dotenv import load_dotenv
+
+if TYPE_CHECKING:
+    from ingestion.lake import Lake
 
 DEMO_PII_SALT = "saypro-demo-salt-not-secret"
 
@@ -51,6 +58,51 @@ SOURCE_VARIABLES: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
 }
 
 
+ENGINES = ("duckdb", "spark")
+"""Engines of the dbt build (SAYPRO_ENGINE); the first is the default."""
+
+
+def _check_engine(engine: str, environ: dict[str, str]) -> None:
+    """SAYPRO_ENGINE names a known engine, and `spark` has what it runs on: PySpark and Java
+    17 or later (PySpark 4 refuses older Java)."""
+    if engine not in ENGINES:
+        raise SettingsError(f"SAYPRO_ENGINE={engine!r} is not an engine: use one of "
+                            f"{', '.join(ENGINES)} (default {ENGINES[0]}).")
+    if engine != "spark":
+        return
+    import importlib.util
+
+    if importlib.util.find_spec("pyspark") is None:
+        raise SettingsError("SAYPRO_ENGINE=spark but PySpark is not installed: run "
+                            "`pip install .[spark]` (or set SAYPRO_ENGINE=duckdb).")
+    major = _java_major(environ)
+    if major is None or major < 17:
+        found = "no `java` on PATH or in JAVA_HOME" if major is None else f"Java {major}"
+        raise SettingsError(f"SAYPRO_ENGINE=spark needs Java 17 or later, found {found}: "
+                            "install it (e.g. `apt-get install openjdk-17-jre-headless`) and "
+                            "put it on PATH or set JAVA_HOME (or set SAYPRO_ENGINE=duckdb).")
+
+
+def _java_major(environ: dict[str, str]) -> int | None:
+    """The major version of the `java` PySpark would start (JAVA_HOME first), or None.
+    `environ` may hold only the pipeline's variables: the process's PATH and JAVA_HOME count
+    where it has none."""
+    java_home = environ.get("JAVA_HOME", os.environ.get("JAVA_HOME"))
+    java = (str(Path(java_home) / "bin" / "java") if java_home
+            else shutil.which("java", path=environ.get("PATH", os.environ.get("PATH"))))
+    if not java or not Path(java).is_file():
+        return None
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30)
+    except OSError:
+        return None
+    # `openjdk version "17.0.13" 2024-10-15`; Java 8 says "1.8.0_412"
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr)
+    if found is None:
+        return None
+    return int(found[2] or 0) if found[1] == "1" else int(found[1])
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -60,6 +112,9 @@ class Settings:
     pii_salt: str | None
     drop_dir: Path | None
     env: dict[str, str]
+    engine: str = ENGINES[0]
+    lake_uri: str = ""
+    """SAYPRO_LAKE_URI: an absolute local folder, or an object-store URI (`s3://bucket/x`)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -76,6 +131,9 @@ class Settings:
                 f"SAYPRO_START_DATE={raw_start!r} is not a date: use YYYY-MM-DD."
             ) from exc
         drop = environ.get("SAYPRO_DROP_DIR")
+        engine = (environ.get("SAYPRO_ENGINE") or ENGINES[0]).strip().lower()
+        _check_engine(engine, environ)
+        lake = environ.get("SAYPRO_LAKE_URI") or str(data_dir / "lake")
         return cls(
             data_dir=data_dir,
             warehouse=warehouse.resolve(),
@@ -84,6 +142,8 @@ class Settings:
             pii_salt=environ.get("SAYPRO_PII_SALT") or None,
             drop_dir=Path(drop).resolve() if drop else None,
             env=environ,
+            engine=engine,
+            lake_uri=lake if "://" in lake else str(Path(lake).resolve()),
         )
 
     def source(self, name: str) -> SourceCredentials | None:
@@ -116,6 +176,12 @@ class Settings:
             "Set it to a long random secret (e.g. `python -c 'import secrets; "
             "print(secrets.token_hex(32))'`) and keep it stable across runs."
         )
+
+    @property
+    def lake(self) -> Lake:
+        from ingestion.lake import Lake
+
+        return Lake(self.lake_uri, self.timezone)
 
     @property
     def landing_dir(self) -> Path:

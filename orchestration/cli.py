@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from ingestion.settings import DEMO_PII_SALT, Settings
+from ingestion.settings import DEMO_PII_SALT, Settings, SettingsError
 
 DEMO_MONTHS = ("2025-01", "2025-12")
 WRITING_COMMANDS = ("demo", "run", "report", "rebuild-raw")
@@ -272,16 +272,21 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild_raw(args: argparse.Namespace) -> int:
-    from ingestion.raw import rebuild_raw
+    from ingestion.lake import sync_warehouse
+    from ingestion.raw import ENTITIES, rebuild_raw
 
     settings = _settings()
-    for result in rebuild_raw(settings.warehouse, settings.data_dir):
+    results = rebuild_raw(settings.warehouse, settings.data_dir)
+    synced = sync_warehouse(settings.warehouse, settings.lake, ENTITIES)
+    for result in results:
         print(f"{result.table}: {result.rows} rows from {result.files} files "
               f"({result.rejected_files} rejected, {result.unkeyed_records} without key, "
               f"{result.unreadable_records} unreadable lines or parts set aside)")
         for landing_file in result.unreadable_files:
             print(f"  {landing_file} no longer parses as JSON: its records are missing; "
                   "restore it from a backup and run this again", file=sys.stderr)
+    months = sum(len(s.rewritten) + len(s.removed) for s in synced)
+    print(f"lake {settings.lake_uri}: {months} table month(s) written or removed")
     return 0
 
 
@@ -293,11 +298,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command not in WRITING_COMMANDS:
             return handlers[args.command](args)
+        from ingestion.lake import check_lake
         from orchestration.lock import data_dir_lock
 
-        with data_dir_lock(_settings().data_dir):
+        settings = _settings()
+        check_lake(settings.lake)  # before any pull or build: a bad lake fails here, once
+        with data_dir_lock(settings.data_dir):
             return handlers[args.command](args)
-    except RuntimeError as exc:
+    except (RuntimeError, SettingsError) as exc:
         print(f"saypro {args.command}: {exc}", file=sys.stderr)
         return 1
 

@@ -25,6 +25,7 @@ class WarehouseResource(dg.ConfigurableResource):
     start_date: str = "2025-01-01"
     pii_salt: str = ""
     drop_dir: str = ""
+    lake_uri: str = ""
 
     def environ(self) -> dict[str, str]:
         values = {
@@ -34,6 +35,7 @@ class WarehouseResource(dg.ConfigurableResource):
             "SAYPRO_START_DATE": self.start_date,
             "SAYPRO_PII_SALT": self.pii_salt,
             "SAYPRO_DROP_DIR": self.drop_dir,
+            "SAYPRO_LAKE_URI": self.lake_uri,
         }
         return {k: v for k, v in values.items() if v}
 
@@ -90,6 +92,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             start_date=env_or_empty("SAYPRO_START_DATE") or "2025-01-01",
             pii_salt=env_or_empty("SAYPRO_PII_SALT"),
             drop_dir=env_or_empty("SAYPRO_DROP_DIR"),
+            lake_uri=env_or_empty("SAYPRO_LAKE_URI"),
         ),
         "zendesk": SourceResource(
             name="zendesk", base_url=env_or_empty("ZENDESK_BASE_URL"),
