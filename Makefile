@@ -1,5 +1,5 @@
 # SayPro Insights. `make demo` and `make test` work on a fresh machine with Python 3.11 and pip
-# (`make test` also installs Debian's chromium with apt-get when it is missing).
+# (`make test` also installs Debian's chromium and postgresql with apt-get when missing).
 # VENV may be relative or absolute: `make install VENV=/opt/saypro-venv`.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -11,7 +11,7 @@ DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/se
 export SAYPRO_DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(abspath $(SAYPRO_DATA_DIR))/dagster
 
-.PHONY: install demo test lint dev dashboard bench lock clean manifest chromium dagster-home
+.PHONY: install demo test lint dev dashboard bench lock clean manifest chromium postgres dagster-home
 
 install: $(INSTALLED) $(MANIFEST)
 
@@ -38,6 +38,17 @@ chromium:
 	  || { echo "Chromium is missing and could not be installed. Install it with:" \
 	            "sudo apt-get update && sudo apt-get install -y chromium" >&2; exit 1; }; }
 
+# PostgreSQL on loopback for the test of deploy/dagster.postgres.yaml (Debian's package, a
+# cluster `saypro` of its own; idempotent). The test reads these variables; set them to use
+# another server.
+test postgres: export DAGSTER_PG_HOST ?= 127.0.0.1
+test postgres: export DAGSTER_PG_PORT ?= 55432
+test postgres: export DAGSTER_PG_USER ?= saypro
+test postgres: export DAGSTER_PG_PASSWORD ?= saypro-local-test
+test postgres: export DAGSTER_PG_DB ?= saypro_dagster
+postgres:
+	@bash deploy/local-postgres.sh
+
 # $DAGSTER_HOME with the repo's dagster.yaml, prepared as `saypro` prepares it.
 dagster-home: $(INSTALLED)
 	@$(BIN)/python -c 'import pathlib, orchestration.runner as r; r.prepare_dagster_home(pathlib.Path("$(SAYPRO_DATA_DIR)"))'
@@ -45,7 +56,7 @@ dagster-home: $(INSTALLED)
 demo: install
 	$(BIN)/saypro demo
 
-test: install chromium
+test: install chromium postgres
 	$(BIN)/pytest
 
 lint: install dagster-home
@@ -70,7 +81,7 @@ bench: install
 # Regenerate the lock after changing dependencies in pyproject.toml.
 lock:
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra postgres --python-version 3.11 --no-header -o requirements.lock
 
 clean:
 	rm -rf $(SAYPRO_DATA_DIR) dbt_project/target test-artefacts
