@@ -415,10 +415,85 @@ def dashboard(workdir: Path) -> dict:
     return measure(data)
 
 
+def raw_lake(workdir: Path) -> dict:
+    """The raw build from the landed files with and without writing the Parquet lake, and
+    every staging model read from the raw tables and from the lake (best of two each).
+
+    In a folder of its own (`raw-lake/`), so the warehouse of the other stages is untouched.
+    Staging is dbt's compiled SQL of the staging models; on the lake, each raw table is
+    replaced by a view over its Parquet files (side tables stay in DuckDB)."""
+    import re
+
+    from ingestion.lake import Lake, sync_warehouse
+    from ingestion.raw import ENTITIES, connect, rebuild_raw
+    from quality.history import ensure_schema
+
+    data, own = workdir / "data", workdir / "raw-lake"
+    shutil.rmtree(own, ignore_errors=True)
+    own.mkdir()
+    warehouse, lake = own / "warehouse.duckdb", Lake(str(own / "lake"), "Africa/Johannesburg")
+
+    def timed(fn: object) -> tuple[float, object]:
+        start = time.perf_counter()
+        out = fn()  # type: ignore[operator]
+        return time.perf_counter() - start, out
+
+    raw_s, _ = timed(lambda: rebuild_raw(warehouse, data))
+    first_s, first = timed(lambda: sync_warehouse(warehouse, lake, ENTITIES))
+    raw_again_s, _ = timed(lambda: rebuild_raw(warehouse, data))
+    unchanged_s, again = timed(lambda: sync_warehouse(warehouse, lake, ENTITIES))
+    if any(s.rewritten or s.removed for s in again):
+        raise RuntimeError("a rebuild from the same landing files changed the lake")
+    lake_bytes = sum(p.stat().st_size for p in (own / "lake").rglob("*.parquet"))
+    warehouse_bytes = warehouse.stat().st_size
+
+    # compiled against the stages' warehouse: the same catalog name, `warehouse`
+    _dbt(workdir, ["compile", "--select", "staging"], timings=False, settings=AS_OF)
+    models = sorted((DBT_DIR / "target" / "compiled").rglob("staging/**/stg_*.sql"))
+    raw_tables = "|".join(f"{source}__{entity}" for source, entity in ENTITIES)
+    on_lake = re.compile(rf'"raw"\."({raw_tables})"')
+    reads: dict[str, list[float]] = {"table": [], "lake": []}
+    rows: dict[str, int] = {}
+    sys.path.insert(0, str(DBT_DIR / "plugins"))
+    from saypro_pii import Plugin  # the dbt connection's saypro_pii_hash()
+
+    with connect(warehouse) as con:
+        Plugin.configure_connection(None, con)  # type: ignore[arg-type]
+        ensure_schema(con)  # staging leaves out quarantined rows (none here)
+        con.execute("CREATE SCHEMA IF NOT EXISTS lake_raw")
+        for source, entity in ENTITIES:
+            files = lake.path("raw", f"{source}__{entity}", "*", "*.parquet")
+            con.execute(f"""CREATE OR REPLACE VIEW lake_raw.{source}__{entity} AS
+                SELECT * EXCLUDE (load_month) REPLACE (record::JSON AS record)
+                FROM read_parquet('{files}', hive_partitioning = true)""")
+        for _ in range(2):
+            for way in ("table", "lake"):
+                seconds = 0.0
+                for model in models:
+                    sql = model.read_text()
+                    if way == "lake":
+                        sql = on_lake.sub(r'"lake_raw"."\1"', sql)
+                    start = time.perf_counter()
+                    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {sql}")
+                    seconds += time.perf_counter() - start
+                    count = con.execute("SELECT count(*) FROM staged").fetchone()[0]
+                    if rows.setdefault(model.stem, count) != count:
+                        raise RuntimeError(f"{model.stem}: {count} rows from the {way}, "
+                                           f"{rows[model.stem]} from the other")
+                reads[way].append(seconds)
+    return {"raw_s": raw_s, "lake_first_write_s": first_s, "raw_again_s": raw_again_s,
+            "lake_unchanged_s": unchanged_s,
+            "months_written": sum(len(s.rewritten) for s in first),
+            "lake_mb": lake_bytes / 2**20, "warehouse_mb": warehouse_bytes / 2**20,
+            "staging_models": len(models), "staging_rows": sum(rows.values()),
+            "staging_from_tables_s": min(reads["table"]),
+            "staging_from_lake_s": min(reads["lake"])}
+
+
 STAGES = {f.__name__: f for f in (generate, pull, parse_floor, validate, dbt_full,
                                   dbt_transform, dbt_month,
                                   dbt_parse, floor, reports, dagster_import,
-                                  monthly_run, moodle_latency, dashboard)}
+                                  monthly_run, moodle_latency, dashboard, raw_lake)}
 
 
 def main() -> None:
