@@ -19,7 +19,7 @@ from pathlib import Path
 
 PIPELINE = ["generate", "pull", "parse_floor", "validate", "dbt_full", "dbt_transform",
             "dbt_month", "floor", "reports", "dashboard", "monthly_run", "dbt_parse",
-            "dagster_import", "moodle_latency"]
+            "dagster_import", "raw_lake", "moodle_latency"]
 END_TO_END = ("pull", "validate", "dbt_full", "reports")
 """The stages of a first load of the whole history, in order: their sum is the pipeline total."""
 SCALE_INDEPENDENT = {"moodle_latency"}  # measured once, at the first scale

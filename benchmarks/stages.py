@@ -17,7 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -433,14 +433,20 @@ def raw_lake(workdir: Path) -> dict:
     own.mkdir()
     warehouse, lake = own / "warehouse.duckdb", Lake(str(own / "lake"), "Africa/Johannesburg")
 
-    def timed(fn: object) -> tuple[float, object]:
+    def timed(fn: Callable[[], list]) -> tuple[float, list]:
         start = time.perf_counter()
-        out = fn()  # type: ignore[operator]
+        out = fn()
         return time.perf_counter() - start, out
 
-    raw_s, _ = timed(lambda: rebuild_raw(warehouse, data))
-    first_s, first = timed(lambda: sync_warehouse(warehouse, lake, ENTITIES))
-    raw_again_s, _ = timed(lambda: rebuild_raw(warehouse, data))
+    # Twice from an empty lake, then once more onto the lake just written (nothing changes):
+    # the machine is shared, so the best of the rounds is the figure.
+    raw_s, write_s = [], []
+    for _ in range(2):
+        shutil.rmtree(own / "lake", ignore_errors=True)
+        raw_s.append(timed(lambda: rebuild_raw(warehouse, data))[0])
+        seconds, first = timed(lambda: sync_warehouse(warehouse, lake, ENTITIES))
+        write_s.append(seconds)
+    raw_s.append(timed(lambda: rebuild_raw(warehouse, data))[0])
     unchanged_s, again = timed(lambda: sync_warehouse(warehouse, lake, ENTITIES))
     if any(s.rewritten or s.removed for s in again):
         raise RuntimeError("a rebuild from the same landing files changed the lake")
@@ -481,8 +487,8 @@ def raw_lake(workdir: Path) -> dict:
                         raise RuntimeError(f"{model.stem}: {count} rows from the {way}, "
                                            f"{rows[model.stem]} from the other")
                 reads[way].append(seconds)
-    return {"raw_s": raw_s, "lake_first_write_s": first_s, "raw_again_s": raw_again_s,
-            "lake_unchanged_s": unchanged_s,
+    return {"raw_s": min(raw_s), "lake_write_s": min(write_s), "raw_rounds_s": raw_s,
+            "lake_write_rounds_s": write_s, "lake_unchanged_s": unchanged_s,
             "months_written": sum(len(s.rewritten) for s in first),
             "lake_mb": lake_bytes / 2**20, "warehouse_mb": warehouse_bytes / 2**20,
             "staging_models": len(models), "staging_rows": sum(rows.values()),

@@ -154,9 +154,12 @@ def sync_raw_table(con: duckdb.DuckDBPyConnection, lake: Lake, source: str,
     _remove(fs, staging_dir)  # what a killed sync left
     fs.create_dir(staging_dir.rsplit("/", 1)[0])
     if stale:
+        # the month is computed once per row: filtering on the expression again took the
+        # write from 5 s to 16 s for the scale-10 Matomo visits
         con.execute(f"""
-            COPY (SELECT * REPLACE (record::VARCHAR AS record), {month} AS load_month
-                  FROM {table} WHERE list_contains(?, {month}))
+            COPY (SELECT * FROM (SELECT * REPLACE (record::VARCHAR AS record),
+                                        {month} AS load_month FROM {table})
+                  WHERE list_contains(?, load_month))
             TO {sql_literal(lake.path("_staging", "raw", f"{source}__{entity}"))}
             ({PARQUET_OPTIONS}, PARTITION_BY (load_month), FILENAME_PATTERN 'part-{{uuid}}')
         """, [list(stale)])
