@@ -1,7 +1,11 @@
 """Great Expectations 1.x glue: suites built in code, run on pandas DataFrames.
 
+The rules of an entity are declared as GX expectations (`quality.spec.Rule`); validation
+evaluates them in SQL over the whole batch (`quality.sql_rules`) and runs this GX suite on a
+bounded sample of it, where `disagreements` compares the two rule by rule.
+
 GX is imported lazily (the import takes seconds). One ephemeral context with a pandas
-datasource and a whole-DataFrame batch definition is reused for every chunk.
+datasource and a whole-DataFrame batch definition is reused for every run.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ KEY_COLUMN = "record_key"
 
 @dataclass
 class RuleOutcome:
-    """Result of one rule on one chunk."""
+    """Result of one rule on one batch (from GX or from the SQL rules)."""
 
     rule: Rule
     success: bool
@@ -70,7 +74,7 @@ def build_suite(spec: EntitySpec, as_of: datetime) -> Any:
 
 
 def run_suite(spec: EntitySpec, suite: Any, df: pd.DataFrame) -> list[RuleOutcome]:
-    """Validate one chunk; return one outcome per rule with the failing rows' values."""
+    """Validate a DataFrame; return one outcome per rule with the failing rows' values."""
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": df})
     result = batch.validate(suite, result_format={
         "result_format": "COMPLETE",
@@ -95,3 +99,30 @@ def run_suite(spec: EntitySpec, suite: Any, df: pd.DataFrame) -> list[RuleOutcom
             failing_rows=list(r.get("unexpected_index_list") or []),
         ))
     return outcomes
+
+
+def _keys(out: RuleOutcome) -> list[str | None]:
+    return sorted((None if r.get(KEY_COLUMN) is None else str(r[KEY_COLUMN])
+                   for r in out.failing_rows), key=lambda k: (k is None, k or ""))
+
+
+def disagreements(spec: EntitySpec, as_of: datetime, df: pd.DataFrame,
+                  sql: dict[str, RuleOutcome]) -> list[str]:
+    """Run the entity's GX suite on `df` and compare it with the SQL outcomes of the same rows
+    (`sql`, by rule name): counts and, for row rules, the failing keys. One message per
+    difference; empty when they agree."""
+    out: list[str] = []
+    for gx_out in run_suite(spec, build_suite(spec, as_of), df):
+        name = gx_out.rule.name
+        mine = sql[name]
+        if gx_out.error or mine.error:
+            out.append(f"{name}: GX error {gx_out.error!r}, SQL error {mine.error!r}")
+            continue
+        counts = (gx_out.unexpected_count, gx_out.missing_count)
+        if counts != (mine.unexpected_count, mine.missing_count):
+            out.append(f"{name}: GX counts {counts[0]} unexpected, {counts[1]} missing; SQL "
+                       f"{mine.unexpected_count} unexpected, {mine.missing_count} missing")
+        elif gx_out.rule.row_rule and _keys(gx_out) != _keys(mine):
+            out.append(f"{name}: failing keys differ (GX {_keys(gx_out)[:3]}, "
+                       f"SQL {_keys(mine)[:3]})")
+    return out

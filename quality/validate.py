@@ -1,13 +1,14 @@
-"""Validate new raw batches: GX suites per entity, row rules, quarantine, blocking checks.
+"""Validate new raw batches: rules in SQL, GX suite on a sample, quarantine, blocking checks.
 
 Flow per entity (`validate_entity`): the raw rows whose `load_id` is not yet in
-`quality.validated_loads` are flattened in DuckDB into a temp table, split into chunks of
-about `chunk_rows` rows by a hash of the record key (rows with the same key share a chunk, so
-uniqueness holds per chunk), and each chunk is validated as a pandas DataFrame with the entity's GX
-suite. Rows failing a row rule go to `quality.quarantine` with the rule and a reason; blocking
-problems are returned as `blocking_failures`. Loads are marked validated only when the batch
-has no blocking failure, so a blocked batch is checked again on the next run (and heals once
-corrected records land).
+`quality.validated_loads` are flattened in DuckDB into a temp table and every rule of the
+entity's spec (a GX expectation, see `quality.spec.Rule`) is evaluated over it in SQL
+(`quality.sql_rules`). The GX suite itself runs on a bounded sample of the batch (every key
+with a failing row rule plus keys picked by hash, `GX_SAMPLE_KEYS` each) and must agree with
+the SQL outcome of the same rows, or the batch is blocked. Rows failing a row rule go to
+`quality.quarantine` with the rule and a reason; blocking problems are returned as
+`blocking_failures`. Loads are marked validated only when the batch has no blocking failure, so
+a blocked batch is checked again on the next run (and heals once corrected records land).
 
 Records that never reached the raw table are counted too: the lines and parts of landed files
 that cannot be read (`raw._unreadable_records`) and the records without a key
@@ -28,15 +29,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from ingestion.raw import ENTITIES, sql_literal
 from quality import history
-from quality.gx_suite import KEY_COLUMN, RuleOutcome, build_suite, run_suite
+from quality.gx_suite import KEY_COLUMN, RuleOutcome, disagreements
 from quality.spec import DRIFT_COLUMNS, JSON_TYPE_NAMES, EntitySpec, Rule, flatten_sql
+from quality.sql_rules import rule_columns, rule_sql
 from quality.suites import SPECS, get_spec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXAMPLES = 5
 ALL_FAIL_MIN_ROWS = 5
@@ -46,6 +51,9 @@ SHARE_MIN_ROWS = 20
 """More than this share of rows quarantined blocks the batch (batches of >= SHARE_MIN_ROWS)."""
 DUCKDB_MEMORY_LIMIT = "1GB"
 """DuckDB memory cap of the validation connection (the flattened batch spills beyond it)."""
+GX_SAMPLE_KEYS = 1_000
+"""The GX suite runs on the rows of this many keys picked by hash plus this many keys with a
+failing row rule (see `_gx_sample`)."""
 VOLUME_HISTORY = 10
 VOLUME_MIN_HISTORY = 3
 VOLUME_FACTOR = 3.0
@@ -84,7 +92,7 @@ class EntityValidation:
 
 @dataclass
 class _Agg:
-    """A rule's outcome summed over chunks."""
+    """A rule's outcome over the batch, with its examples."""
 
     rule: Rule
     element_count: int = 0
@@ -160,32 +168,40 @@ def _batch_where(spec: EntitySpec, only_new_loads: bool) -> str:
             f"AND v.load_id = r.load_id)")
 
 
-def _run_chunks(con: duckdb.DuckDBPyConnection, spec: EntitySpec, as_of: datetime,
-                n_chunks: int) -> dict[str, _Agg]:
-    """Validate every chunk of `_q_batch`; collect failing rows into `_q_fail`."""
-    import pandas as pd
+def _rule_outcome(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: datetime,
+                  table: str) -> RuleOutcome:
+    """One rule evaluated in SQL over `table`: GX's counts and the failing rows' values (all
+    of them for a row rule, the first EXAMPLES by key otherwise)."""
+    cols = ", ".join(f'"{c}"' for c in dict.fromkeys(rule_columns(rule)))
+    try:
+        missing, unexpected = rule_sql(rule, as_of)
+        flagged = (f"SELECT *, coalesce({missing}, false) AS _m, "
+                   f"coalesce({unexpected}, false) AS _u FROM {table}")
+        n, n_missing, n_bad = con.execute(
+            f"SELECT count(*), count_if(_m), count_if(_u) FROM ({flagged})").fetchone()
+        rows: list[dict[str, Any]] = []
+        if n_bad:
+            limit = "" if rule.row_rule else f" LIMIT {EXAMPLES}"
+            cur = con.execute(f"SELECT {KEY_COLUMN}, {cols} FROM ({flagged}) WHERE _u "
+                              f"ORDER BY {KEY_COLUMN}, {cols}{limit}")
+            names = [d[0] for d in cur.description]
+            rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    except duckdb.Error as exc:
+        return RuleOutcome(rule, False, error=f"{type(exc).__name__}: {exc}")
+    return RuleOutcome(rule, not n_bad, element_count=n, missing_count=n_missing,
+                       unexpected_count=n_bad, failing_rows=rows)
 
-    cols = [r[0] for r in con.execute("DESCRIBE _q_batch").fetchall()
-            if r[0] not in ("load_id", "landing_file", "_chunk", *DRIFT_COLUMNS)]
-    select = ", ".join(f'"{c}"' for c in cols)
-    suite = build_suite(spec, as_of)
+
+def _run_rules(con: duckdb.DuckDBPyConnection, spec: EntitySpec,
+               as_of: datetime) -> dict[str, _Agg]:
+    """Evaluate every rule of the spec in SQL over `_q_batch`; failing rows into `_q_fail`."""
     aggs = {r.name: _Agg(r) for r in spec.rules}
-    for chunk in range(n_chunks):
-        with warnings.catch_warnings():
-            # pandas 3 deprecation notices raised inside duckdb and GX, not actionable here
-            warnings.simplefilter("ignore", DeprecationWarning)
-            df = con.execute(f"SELECT {select} FROM _q_batch WHERE _chunk = ?", [chunk]).df()
-            if df.empty:
-                continue
-            outcomes = run_suite(spec, suite, df)
-        failed: list[tuple[str | None, str, str]] = []
-        for out in outcomes:
-            _accumulate(aggs[out.rule.name], out, as_of, failed)
-        if failed:
-            fail_df = pd.DataFrame(failed, columns=["record_key", "rule", "reason"])
-            con.register("_q_fail_df", fail_df)
-            con.execute("INSERT INTO _q_fail SELECT * FROM _q_fail_df")
-            con.unregister("_q_fail_df")
+    failed: list[tuple[str | None, str, str]] = []
+    for rule in spec.rules:
+        _accumulate(aggs[rule.name], _rule_outcome(con, rule, as_of, "_q_batch"), as_of, failed)
+    if failed:
+        con.execute("INSERT INTO _q_fail SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+                    "unnest(?::VARCHAR[])", [list(col) for col in zip(*failed, strict=True)])
     return aggs
 
 
@@ -456,7 +472,7 @@ def _write_quarantine(con: duckdb.DuckDBPyConnection, spec: EntitySpec, run_id: 
 
 
 def _validate(con: duckdb.DuckDBPyConnection, spec: EntitySpec, run_id: str, as_of: datetime,
-              only_new_loads: bool, chunk_rows: int) -> EntityValidation:
+              only_new_loads: bool) -> EntityValidation:
     res = EntityValidation(spec.source, spec.entity, run_id)
     tables = _raw_tables(con)
     if spec.table not in tables:
@@ -476,7 +492,7 @@ def _validate(con: duckdb.DuckDBPyConnection, spec: EntitySpec, run_id: str, as_
             return res
         now = datetime.now(UTC)
         if load_counts:
-            _validate_rows(con, spec, res, as_of, load_counts, where, tables, chunk_rows)
+            _validate_rows(con, spec, res, as_of, load_counts, where, tables)
         _judge_set_aside(con, res)
         _write_set_aside(con, spec, res.load_ids, run_id, now)
         if load_counts:
@@ -492,32 +508,71 @@ def _validate(con: duckdb.DuckDBPyConnection, spec: EntitySpec, run_id: str, as_
 
 
 def _validate_rows(con: duckdb.DuckDBPyConnection, spec: EntitySpec, res: EntityValidation,
-                   as_of: datetime, load_counts: dict[str, int], where: str, tables: set[str],
-                   chunk_rows: int) -> None:
-    """Flatten the new loads' raw rows and run the suite, the share, volume and drift checks
-    (the temp tables `_q_batch` and `_q_fail` hold the batch and its failing rows)."""
-    # A key's hash picks its chunk: rows with the same key share one, with no sort by key.
+                   as_of: datetime, load_counts: dict[str, int], where: str,
+                   tables: set[str]) -> None:
+    """Flatten the new loads' raw rows, evaluate the rules in SQL, check them against the GX
+    suite on a sample, then the share, volume and drift checks (the temp tables `_q_batch`
+    and `_q_fail` hold the batch and its failing rows)."""
     # The raw JSON is left out once the flattened and derived columns are taken from it.
-    n_chunks = max(1, -(-sum(load_counts.values()) // max(1, int(chunk_rows))))
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _q_batch AS
-        SELECT * EXCLUDE (record), (hash(record_key) % {n_chunks})::INTEGER AS _chunk
-        FROM ({flatten_sql(spec, where, tables)})
-        ORDER BY _chunk""")
+        SELECT * EXCLUDE (record) FROM ({flatten_sql(spec, where, tables)})""")
     con.execute("CREATE OR REPLACE TEMP TABLE _q_fail "
                 "(record_key VARCHAR, rule VARCHAR, reason VARCHAR)")
     res.rows_checked = con.execute("SELECT count(*) FROM _q_batch").fetchone()[0]
-    aggs = _run_chunks(con, spec, as_of, n_chunks)
+    aggs = _run_rules(con, spec, as_of)
     res.rows_quarantined = con.execute(
         "SELECT count(DISTINCT record_key) FROM _q_fail").fetchone()[0]
     _judge(res, aggs)
+    _gx_sample(con, spec, res, as_of)
     _quarantine_share(con, res)
     _volume(con, res, load_counts)
     _drift(con, spec, res)
 
 
+def _gx_sample(con: duckdb.DuckDBPyConnection, spec: EntitySpec, res: EntityValidation,
+               as_of: datetime) -> None:
+    """Run the entity's GX suite on a bounded sample of the batch and compare it with the SQL
+    rules on the same rows; any difference blocks the batch (the rules would be misapplied).
+
+    The sample holds every row of up to GX_SAMPLE_KEYS keys picked by hash and of up to
+    GX_SAMPLE_KEYS keys with a failing row rule, so planted bad rows are in it."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _q_sample AS
+        SELECT * EXCLUDE (load_id, landing_file, {", ".join(DRIFT_COLUMNS)}) FROM _q_batch
+        WHERE record_key IN (
+            (SELECT DISTINCT record_key FROM _q_batch ORDER BY hash(record_key), record_key
+             LIMIT {GX_SAMPLE_KEYS})
+            UNION (SELECT DISTINCT record_key FROM _q_fail WHERE record_key IS NOT NULL
+                   ORDER BY record_key LIMIT {GX_SAMPLE_KEYS}))""")
+    try:
+        sample_rows = con.execute("SELECT count(*) FROM _q_sample").fetchone()[0]
+        diffs = disagreements(
+            spec, as_of, _sample_frame(con),
+            {r.name: _rule_outcome(con, r, as_of, "_q_sample") for r in spec.rules})
+    finally:
+        con.execute("DROP TABLE IF EXISTS _q_sample")
+    if diffs:
+        res.blocking_failures.append(
+            f"raw.{res.key}: the SQL rules and the GX suite disagree on a sample of "
+            f"{sample_rows} rows: " + "; ".join(diffs[:EXAMPLES]))
+    res.expectations.append({
+        "name": "gx_suite_agrees_on_sample", "expectation":
+        f"GX suite {spec.key} on {sample_rows} sampled rows vs the SQL rules",
+        "column": None, "severity": "error", "row_rule": False, "success": not diffs,
+        "unexpected_count": len(diffs), "unexpected_percent": 0.0 if not diffs else 100.0,
+        "examples": [{"record_key": None, "values": {}, "reason": d} for d in diffs[:EXAMPLES]],
+        "action": "blocking" if diffs else "ok",
+    })
+
+
+def _sample_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        # pandas 3 deprecation notices raised inside duckdb, not actionable here
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return con.execute("SELECT * FROM _q_sample").df()
+
+
 def validate_entity(warehouse: Path, source: str, entity: str, *, run_id: str,
-                    as_of: datetime, only_new_loads: bool = True,
-                    chunk_rows: int = 200_000) -> EntityValidation:
+                    as_of: datetime, only_new_loads: bool = True) -> EntityValidation:
     """Validate the not-yet-validated loads of `raw.<source>__<entity>`.
 
     Writes quarantine rows, validated loads and history; returns the outcome. A missing or
@@ -530,7 +585,7 @@ def validate_entity(warehouse: Path, source: str, entity: str, *, run_id: str,
         con.execute("SET TimeZone = 'UTC'")
         con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
         history.ensure_schema(con)
-        res = _validate(con, spec, run_id, as_of, only_new_loads, chunk_rows)
+        res = _validate(con, spec, run_id, as_of, only_new_loads)
         history.write_results(con, res, started, datetime.now(UTC))
     return res
 

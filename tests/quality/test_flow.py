@@ -1,4 +1,4 @@
-"""Validation flow: new loads only, healing, blocked batches, history, report, chunking."""
+"""Validation flow: new loads only, healing, blocked batches, history, report, SQL rules vs GX."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from pathlib import Path
 import duckdb
 from quality_data import AS_OF, clean, load_raw, quarantine_rows
 
+from quality.gx_suite import disagreements
 from quality.history import ensure_schema
-from quality.suites import SPECS
-from quality.validate import validate_all, validate_entity
+from quality.spec import flatten_sql
+from quality.suites import SPECS, get_spec
+from quality.validate import _rule_outcome, validate_all, validate_entity
 
 
 def _q(warehouse: Path, sql: str) -> list[tuple]:
@@ -140,24 +142,40 @@ def _fingerprint(res: object, warehouse: Path) -> tuple:
             exps, quarantine_rows(warehouse))
 
 
-def test_chunking_gives_the_same_results(tmp_path: Path) -> None:
+def test_sql_rules_agree_with_the_gx_suite(tmp_path: Path) -> None:
+    """The SQL row rules and the GX suite give the same failing keys and counts on the same
+    batch (planted bad rows and a duplicate key), and a difference would be caught."""
     records = [r for _ in range(3) for r in clean("zendesk", "tickets")]
     for i, r in enumerate(records):
         r["id"] = 3000 + i
     records[1]["status"] = "reslved"
     records[7]["created_at"] = "2030-01-01T00:00:00Z"
     records[12]["priority"] = "p1"
-    records[15]["id"] = records[4]["id"]  # duplicate key (blocking) across chunks
+    records[15]["id"] = records[4]["id"]  # duplicate key (blocking)
     keys = [str(r["id"]) for r in records]
-    out = []
-    for chunk_rows in (200_000, 2):
-        wh = tmp_path / f"w{chunk_rows}.duckdb"
-        load_raw(wh, "zendesk", "tickets", records, record_keys=keys)
-        res = validate_entity(wh, "zendesk", "tickets", run_id="r1", as_of=AS_OF,
-                              chunk_rows=chunk_rows)
-        out.append(_fingerprint(res, wh))
-    assert out[0] == out[1]
-    assert out[0][1] == 3 and not out[0][2]
+    wh = tmp_path / "w.duckdb"
+    load_raw(wh, "zendesk", "tickets", records, record_keys=keys)
+    res = validate_entity(wh, "zendesk", "tickets", run_id="r1", as_of=AS_OF)
+    agree = next(e for e in res.expectations if e["name"] == "gx_suite_agrees_on_sample")
+    assert agree["success"] and f"on {len(records)} sampled rows" in agree["expectation"]
+    assert sorted((k, rule) for _, k, rule, _ in quarantine_rows(wh)) == [
+        ("3001", "status_accepted_values"), ("3007", "created_at_not_in_future"),
+        ("3007", "updated_at_not_before_created_at"), ("3012", "priority_accepted_values")]
+    assert len(res.blocking_failures) == 2  # record_key_unique and id_unique
+
+    spec = get_spec("zendesk", "tickets")
+    with duckdb.connect(str(wh)) as con:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("CREATE TEMP TABLE _q_batch AS SELECT * EXCLUDE (record) FROM ("
+                    + flatten_sql(spec, "true", {spec.table}) + ")")
+        sql = {r.name: _rule_outcome(con, r, AS_OF, "_q_batch") for r in spec.rules}
+        df = con.execute("SELECT * EXCLUDE (load_id, landing_file, _new_fields, "
+                         "_missing_fields, _type_changes) FROM _q_batch").df()
+    assert disagreements(spec, AS_OF, df, sql) == []
+    assert sql["status_accepted_values"].unexpected_count == 1
+    sql["status_accepted_values"].failing_rows = [{"record_key": "3002"}]
+    assert disagreements(spec, AS_OF, df, sql) == [
+        "status_accepted_values: failing keys differ (GX ['3001'], SQL ['3002'])"]
 
 
 def test_validate_all_writes_report_with_every_expectation(tmp_path: Path) -> None:
