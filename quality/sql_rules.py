@@ -16,7 +16,6 @@ expectation type without a translation raises `ValueError` naming it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -91,13 +90,3 @@ def rule_sql(rule: Rule, as_of: datetime) -> tuple[str, str]:
                 f"count(*) OVER (PARTITION BY {', '.join(cols)}) > 1")
     raise ValueError(f"rule {rule.name}: expectation {kind} has no SQL translation "
                      "in quality/sql_rules.py")
-
-
-def flags_sql(rules: Sequence[Rule], as_of: datetime, source: str = "_q_batch") -> str:
-    """SELECT of `record_key` plus `_m<i>` / `_u<i>` (missing / unexpected) per rule."""
-    cols = []
-    for i, rule in enumerate(rules):
-        missing, unexpected = rule_sql(rule, as_of)
-        cols.append(f"coalesce({missing}, false) AS _m{i}")
-        cols.append(f"coalesce({unexpected}, false) AS _u{i}")
-    return f"SELECT *, {', '.join(cols)} FROM {source}"
