@@ -162,6 +162,9 @@ def test_bad_row_is_quarantined(warehouse: Path, source: str, entity: str,
     res = validate_entity(warehouse, source, entity, run_id="r1", as_of=AS_OF)
     assert res.passed, res.blocking_failures
     assert (res.rows_checked, res.rows_quarantined) == (6, 1)
+    # the GX suite ran on the whole batch and found the same failing rows as the SQL rules
+    [agree] = [e for e in res.expectations if e["name"] == "gx_suite_agrees_on_sample"]
+    assert agree["success"] and "on 6 sampled rows" in agree["expectation"]
     rows = quarantine_rows(warehouse)
     assert {r[1] for r in rows} == {_key_of(warehouse, source, entity, 2)}
     reasons = {r[2]: r[3] for r in rows}
