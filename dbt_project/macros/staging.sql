@@ -9,17 +9,17 @@
 
 {#- Local calendar date / month of a UTC timestamptz in the local time zone. -#}
 {% macro local_date(ts) -%}
-    (timezone('{{ local_timezone() }}', ({{ ts }})))::date
+    ({{ to_local_time(local_timezone(), '(' ~ ts ~ ')') }})::date
 {%- endmacro %}
 
 {% macro local_month(ts) -%}
-    date_trunc('month', timezone('{{ local_timezone() }}', ({{ ts }})))::date
+    date_trunc('month', {{ to_local_time(local_timezone(), '(' ~ ts ~ ')') }})::date
 {%- endmacro %}
 
 {#- Unix seconds (number or numeric string) to timestamptz; 0 or empty means unknown. -#}
 {% macro from_unix(expr) -%}
     case when try_cast({{ expr }} as bigint) > 0
-         then to_timestamp(try_cast({{ expr }} as bigint)) end
+         then {{ instant_from_unix('try_cast(' ~ expr ~ ' as bigint)') }} end
 {%- endmacro %}
 
 {#- Salted SHA-256 of an e-mail address or phone number (DESIGN.md section 5):
@@ -32,23 +32,23 @@
 
 {#- Free text with e-mail addresses and phone numbers masked. -#}
 {% macro mask_pii(expr) -%}
-    regexp_replace(
-        regexp_replace({{ expr }}, '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}', '[email]', 'g'),
-        '(\+?27|0)[\s-]?\d{2}[\s-]?\d{3}[\s-]?\d{4}|\+\d[\d\s-]{7,}\d', '[phone]', 'g')
+    {{ regex_replace_all(
+        regex_replace_all(expr, regex_literal('[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}'), "'[email]'"),
+        regex_literal('(\+?27|0)[\s-]?\d{2}[\s-]?\d{3}[\s-]?\d{4}|\+\d[\d\s-]{7,}\d'), "'[phone]'") }}
 {%- endmacro %}
 
 {#- A KoboToolbox answer by question name, whatever group path prefixes its key. -#}
 {% macro kobo_field(name) -%}
-    (record ->> list_filter(json_keys(record),
-        lambda k: k = '{{ name }}' or ends_with(k, '/{{ name }}'))[1])
+    {{ json_text_by_key('record', list_first(list_where(json_keys_of('record'), 'k',
+        "k = '" ~ name ~ "' or right(k, " ~ (name | length + 1) ~ ") = '/" ~ name ~ "'"))) }}
 {%- endmacro %}
 
 {#- URL path: without scheme and host, query string, fragment or trailing slash; '/' for the
     home page (and for a missing URL). Written so that `expr` is evaluated once: nullif() would
     evaluate its argument twice, and this runs for every action of every visit. -#}
 {% macro url_path(expr) -%}
-    coalesce('/' || trim(regexp_replace(split_part(split_part({{ expr }}, '#', 1), '?', 1),
-                                        '^[a-z]+://[^/]+', ''), '/'), '/')
+    coalesce('/' || {{ trim_chars("regexp_replace(split_part(split_part(" ~ expr ~ ", '#', 1), '?', 1),
+                                        '^[a-z]+://[^/]+', '')", '/') }}, '/')
 {%- endmacro %}
 
 {#- A run's setting: the dbt var `name` when given (`--vars`), else the environment variable
@@ -61,7 +61,7 @@
 {#- The data cut-off: run_setting('as_of') if given, else now. -#}
 {% macro as_of() -%}
     {%- set cut_off = run_setting('as_of') -%}
-    {%- if cut_off -%} '{{ cut_off }}'::timestamptz {%- else -%} now() {%- endif -%}
+    {%- if cut_off -%} cast('{{ cut_off }}' as {{ type_instant() }}) {%- else -%} now() {%- endif -%}
 {%- endmacro %}
 
 {#- Rows of the local period [period_start, period_end) (run settings) when both are set, and of

@@ -7,13 +7,13 @@
 with submissions as (
     select
         record,
-        try_cast(record ->> '$._submission_time' as timestamp) at time zone 'UTC' as submitted_at
+        {{ instant_from_utc_text(json_text('record', '$._submission_time')) }} as submitted_at
     from {{ source('kobo', 'feedback') }}
     where {{ not_quarantined('kobo', 'feedback') }}
 )
 
 select
-    try_cast(record ->> '$._id' as bigint) as response_id,
+    try_cast({{ json_text('record', '$._id') }} as bigint) as response_id,
     submitted_at,
     {{ local_date('submitted_at') }} as submitted_date,
     {{ local_month('submitted_at') }} as submitted_month,

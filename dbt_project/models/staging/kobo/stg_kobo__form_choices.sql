@@ -4,22 +4,33 @@
 -- from the same asset record.
 with forms as (
     select
-        record ->> '$.uid' as form_uid,
-        record ->> '$.name' as form_name,
-        record ->> '$.version_id' as form_version,
-        from_json(record -> '$.content.survey',
-                  '[{"name": "VARCHAR", "type": "VARCHAR", "$xpath": "VARCHAR",
-                     "select_from_list_name": "VARCHAR"}]') as survey,
-        from_json(record -> '$.content.choices',
-                  '[{"list_name": "VARCHAR", "name": "VARCHAR", "label": ["VARCHAR"]}]')
+        {{ json_text('record', '$.uid') }} as form_uid,
+        {{ json_text('record', '$.name') }} as form_name,
+        {{ json_text('record', '$.version_id') }} as form_version,
+        {{ json_struct(json_value('record', '$.content.survey'),
+                       [{'name': 'varchar', 'type': 'varchar', '$xpath': 'varchar',
+                         'select_from_list_name': 'varchar'}]) }} as survey,
+        {{ json_struct(json_value('record', '$.content.choices'),
+                       [{'list_name': 'varchar', 'name': 'varchar', 'label': ['varchar']}]) }}
             as choices
     from {{ source('kobo', 'forms') }}
     where {{ not_quarantined('kobo', 'forms') }}
 ),
 
 questions as (
-    select form_uid, form_name, form_version, unnest(survey) as question, choices
+    select form_uid, form_name, form_version, {{ explode_list('survey') }} as question, choices
     from forms
+),
+
+question_choices as (
+    select
+        form_uid,
+        form_name,
+        form_version,
+        question,
+        {{ explode_list(list_where('choices', 'c', 'c.list_name = question.select_from_list_name')) }}
+            as choice
+    from questions
 )
 
 select
@@ -27,11 +38,9 @@ select
     form_name,
     form_version,
     question.name as question_name,
-    coalesce(question."$xpath", question.name) as question_path,
+    coalesce(question.{{ adapter.quote('$xpath') }}, question.name) as question_path,
     question.type as question_type,
     choice.name as choice_code,
-    choice.label[1] as choice_label
-from questions,
-    unnest(list_filter(choices, lambda c: c.list_name = question.select_from_list_name))
-        as t(choice)
+    {{ list_first('choice.label') }} as choice_label
+from question_choices
 where question.type in ('select_one', 'select_multiple')

@@ -11,12 +11,12 @@ with parsed as (
     select
         record_key,
         load_id,
-        from_json(record, '{
-            "idVisit": "BIGINT", "referrerType": "VARCHAR", "referrerName": "VARCHAR",
-            "referrerKeyword": "VARCHAR", "campaignName": "VARCHAR", "campaignSource": "VARCHAR",
-            "campaignMedium": "VARCHAR", "campaignKeyword": "VARCHAR",
-            "campaignContent": "VARCHAR", "campaignId": "VARCHAR"
-        }') as v
+        {{ json_struct('record', {
+            'idVisit': 'bigint', 'referrerType': 'varchar', 'referrerName': 'varchar',
+            'referrerKeyword': 'varchar', 'campaignName': 'varchar', 'campaignSource': 'varchar',
+            'campaignMedium': 'varchar', 'campaignKeyword': 'varchar',
+            'campaignContent': 'varchar', 'campaignId': 'varchar'
+        }) }} as v
     from {{ source('matomo', 'visits') }}
     where {{ versions_to_parse('matomo', 'visits') }}
 )

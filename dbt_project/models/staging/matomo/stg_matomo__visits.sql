@@ -14,14 +14,14 @@ with parsed as (
     select
         record_key,
         load_id,
-        from_json(record, '{
-            "idVisit": "BIGINT", "visitorId": "VARCHAR", "userId": "VARCHAR",
-            "visitorType": "VARCHAR", "referrerType": "VARCHAR", "deviceType": "VARCHAR",
-            "visitDuration": "VARCHAR", "actions": "VARCHAR",
-            "firstActionTimestamp": "VARCHAR", "lastActionTimestamp": "VARCHAR",
-            "actionDetails": [{"type": "VARCHAR", "url": "VARCHAR", "eventCategory": "VARCHAR",
-                               "eventAction": "VARCHAR", "timestamp": "VARCHAR"}]
-        }') as v
+        {{ json_struct('record', {
+            'idVisit': 'bigint', 'visitorId': 'varchar', 'userId': 'varchar',
+            'visitorType': 'varchar', 'referrerType': 'varchar', 'deviceType': 'varchar',
+            'visitDuration': 'varchar', 'actions': 'varchar',
+            'firstActionTimestamp': 'varchar', 'lastActionTimestamp': 'varchar',
+            'actionDetails': [{'type': 'varchar', 'url': 'varchar', 'eventCategory': 'varchar',
+                               'eventAction': 'varchar', 'timestamp': 'varchar'}]
+        }) }} as v
     from {{ source('matomo', 'visits') }}
     where {{ versions_to_parse('matomo', 'visits') }}
 ),
@@ -38,20 +38,20 @@ visits as (
         try_cast(v.actions as integer) as actions,
         {{ from_unix('v.firstActionTimestamp') }} as first_action_at,
         {{ from_unix('v.lastActionTimestamp') }} as last_action_at,
-        list_transform(coalesce(v.actionDetails, []), lambda a: {
-            'action_type': lower(a.type),
-            'page': {{ url_path('a.url') }},
-            'event_category': lower(a.eventCategory),
-            'event_action': lower(a.eventAction),
-            'action_at': {{ from_unix('a.timestamp') }}
-        }) as action_details,
+        {{ list_map('coalesce(v.actionDetails, ' ~ empty_list() ~ ')', 'a', struct_of([
+            ('action_type', 'lower(a.type)'),
+            ('page', url_path('a.url')),
+            ('event_category', 'lower(a.eventCategory)'),
+            ('event_action', 'lower(a.eventAction)'),
+            ('action_at', from_unix('a.timestamp')),
+        ])) }} as action_details,
         record_key,
         load_id
     from parsed
 )
 
 select
-    * exclude (record_key, load_id),
+    {{ star_except(['record_key', 'load_id']) }},
     {{ local_date('first_action_at') }} as visit_date,
     {{ local_month('first_action_at') }} as visit_month,
     record_key,

@@ -5,19 +5,20 @@
 with completions as (
     select
         record,
-        coalesce(json_extract(record, '$.completionstatus.completions[*]'), []::json[]) as criteria
+        {{ json_list('record', '$.completionstatus.completions') }} as criteria
     from {{ source('moodle', 'completions') }}
     where {{ not_quarantined('moodle', 'completions') }}
 )
 
 select
-    try_cast(record ->> '$.courseid' as bigint) as course_id,
-    try_cast(record ->> '$.userid' as bigint) as user_id,
-    coalesce(try_cast(record ->> '$.completionstatus.completed' as boolean), false) as is_completed,
-    {{ from_unix("list_max(list_transform(criteria, lambda c: try_cast(c ->> '$.timecompleted' as bigint)))") }}
+    try_cast({{ json_text('record', '$.courseid') }} as bigint) as course_id,
+    try_cast({{ json_text('record', '$.userid') }} as bigint) as user_id,
+    coalesce(try_cast({{ json_text('record', '$.completionstatus.completed') }} as boolean), false) as is_completed,
+    {{ from_unix(list_max_of(list_map('criteria', 'c',
+        'try_cast(' ~ json_text('c', '$.timecompleted') ~ ' as bigint)'))) }}
         as completed_at,
-    coalesce(list_bool_or(list_transform(criteria, lambda c:
-        try_cast(c ->> '$.state' as integer) = 2
-        or lower(c ->> '$.status') like '%achieved pass%')),
+    coalesce({{ list_any(list_map('criteria', 'c',
+        'try_cast(' ~ json_text('c', '$.state') ~ ' as integer) = 2
+        or lower(' ~ json_text('c', '$.status') ~ ") like '%achieved pass%'")) }},
         false) as is_complete_pass
 from completions

@@ -1,13 +1,13 @@
 -- Moodle courses. The site front page (format 'site', id 1) is not a course and is dropped.
 select
-    try_cast(record ->> '$.id' as bigint) as course_id,
-    record ->> '$.fullname' as course_name,
-    record ->> '$.shortname' as course_shortname,
-    try_cast(record ->> '$.categoryid' as bigint) as category_id,
-    lower(record ->> '$.format') as course_format,
-    {{ from_unix("record ->> '$.startdate'") }} as start_at,
-    {{ local_month(from_unix("record ->> '$.startdate'")) }} as start_month,
-    {{ from_unix("record ->> '$.enddate'") }} as end_at
+    try_cast({{ json_text('record', '$.id') }} as bigint) as course_id,
+    {{ json_text('record', '$.fullname') }} as course_name,
+    {{ json_text('record', '$.shortname') }} as course_shortname,
+    try_cast({{ json_text('record', '$.categoryid') }} as bigint) as category_id,
+    lower({{ json_text('record', '$.format') }}) as course_format,
+    {{ from_unix(json_text('record', '$.startdate')) }} as start_at,
+    {{ local_month(from_unix(json_text('record', '$.startdate'))) }} as start_month,
+    {{ from_unix(json_text('record', '$.enddate')) }} as end_at
 from {{ source('moodle', 'courses') }}
 where {{ not_quarantined('moodle', 'courses') }}
-  and coalesce(lower(record ->> '$.format'), '') <> 'site'
+  and coalesce(lower({{ json_text('record', '$.format') }}), '') <> 'site'

@@ -8,20 +8,20 @@
 with enrolled as (
     select
         record,
-        list_transform(coalesce(json_extract_string(record, '$.roles[*].shortname'), []::varchar[]),
-                       lambda r: lower(trim(r))) as roles
+        {{ list_map(json_text_list('record', '$.roles', 'shortname'), 'r', 'lower(trim(r))') }}
+            as roles
     from {{ source('moodle', 'enrolments') }}
     where {{ not_quarantined('moodle', 'enrolments') }}
 )
 
 select
-    try_cast(record ->> '$.courseid' as bigint) as course_id,
-    try_cast(record ->> '$.id' as bigint) as user_id,
-    nullif(trim(record ->> '$.idnumber'), '') as person_id,
+    try_cast({{ json_text('record', '$.courseid') }} as bigint) as course_id,
+    try_cast({{ json_text('record', '$.id') }} as bigint) as user_id,
+    nullif(trim({{ json_text('record', '$.idnumber') }}), '') as person_id,
     roles,
-    list_contains(roles, 'student') as is_student,
-    {{ from_unix("record ->> '$.firstaccess'") }} as first_access_at,
-    {{ from_unix("record ->> '$.lastaccess'") }} as last_access_at,
-    {{ from_unix("record ->> '$.lastcourseaccess'") }} as last_course_access_at,
-    {{ pii_hash("record ->> '$.email'") }} as email_hash
+    {{ list_has('roles', "'student'") }} as is_student,
+    {{ from_unix(json_text('record', '$.firstaccess')) }} as first_access_at,
+    {{ from_unix(json_text('record', '$.lastaccess')) }} as last_access_at,
+    {{ from_unix(json_text('record', '$.lastcourseaccess')) }} as last_course_access_at,
+    {{ pii_hash(json_text('record', '$.email')) }} as email_hash
 from enrolled

@@ -1,9 +1,9 @@
 -- Course-total grade per course and user: the grade item with itemtype 'course'.
 with items as (
     select
-        try_cast(record ->> '$.courseid' as bigint) as course_id,
-        try_cast(record ->> '$.userid' as bigint) as user_id,
-        unnest(json_extract(record, '$.gradeitems[*]')) as item
+        try_cast({{ json_text('record', '$.courseid') }} as bigint) as course_id,
+        try_cast({{ json_text('record', '$.userid') }} as bigint) as user_id,
+        {{ explode_list(json_list('record', '$.gradeitems')) }} as item
     from {{ source('moodle', 'grades') }}
     where {{ not_quarantined('moodle', 'grades') }}
 )
@@ -11,8 +11,8 @@ with items as (
 select
     course_id,
     user_id,
-    try_cast(item ->> '$.graderaw' as double) as grade_raw,
-    try_cast(item ->> '$.grademax' as double) as grade_max,
-    try_cast(item ->> '$.gradepass' as double) as grade_pass
+    try_cast({{ json_text('item', '$.graderaw') }} as double) as grade_raw,
+    try_cast({{ json_text('item', '$.grademax') }} as double) as grade_max,
+    try_cast({{ json_text('item', '$.gradepass') }} as double) as grade_pass
 from items
-where lower(item ->> '$.itemtype') = 'course'
+where lower({{ json_text('item', '$.itemtype') }}) = 'course'

@@ -15,8 +15,8 @@ with audits as (
     select
         record_key,
         load_id,
-        from_json(record, '{"id": "VARCHAR", "ticket_id": "VARCHAR", "created_at": "VARCHAR",
-                            "updater_id": "VARCHAR", "child_events": ["JSON"]}') as a
+        {{ json_struct('record', {'id': 'varchar', 'ticket_id': 'varchar', 'created_at': 'varchar',
+                                  'updater_id': 'varchar', 'child_events': ['json']}) }} as a
     from {{ source('zendesk', 'ticket_events') }}
     where {{ versions_to_parse('zendesk', 'ticket_events') }}
 ),
@@ -27,20 +27,19 @@ children as (
         load_id,
         try_cast(a.id as bigint) as audit_id,
         try_cast(a.ticket_id as bigint) as ticket_id,
-        try_cast(a.created_at as timestamptz) as audit_at,
+        try_cast(a.created_at as {{ type_instant() }}) as audit_at,
         try_cast(a.updater_id as bigint) as updater_id,
-        unnest(a.child_events) as child,
-        generate_subscripts(a.child_events, 1) as child_index
+        {{ explode_with_index('a.child_events', 'child', 'child_index') }}
     from audits
 ),
 
 parsed as (
     select
         *,
-        from_json(child, '{"event_type": "VARCHAR", "field_name": "VARCHAR", "value": "VARCHAR",
-                           "previous_value": "VARCHAR", "status": "VARCHAR", "id": "VARCHAR",
-                           "author_id": "VARCHAR", "public": "VARCHAR", "body": "VARCHAR",
-                           "created_at": "VARCHAR"}') as c
+        {{ json_struct('child', {'event_type': 'varchar', 'field_name': 'varchar', 'value': 'varchar',
+                                 'previous_value': 'varchar', 'status': 'varchar', 'id': 'varchar',
+                                 'author_id': 'varchar', 'public': 'varchar', 'body': 'varchar',
+                                 'created_at': 'varchar'}) }} as c
     from children
 ),
 
@@ -52,9 +51,9 @@ typed as (
             when c.event_type = 'Change' and c.field_name is not null
                 then lower(c.field_name)
             when c.event_type = 'Change'
-                then lower(list_filter(json_keys(child), lambda k: k not in (
+                then lower({{ list_first(list_where(json_keys_of('child'), 'k', "k not in (
                     'id', 'event_type', 'previous_value', 'value', 'field_name', 'via',
-                    'via_reference_id', 'created_at'))[1])
+                    'via_reference_id', 'created_at')")) }})
         end as field_name
     from parsed
 )
@@ -64,11 +63,11 @@ select
     ticket_id,
     child_index,
     child_type,
-    coalesce(try_cast(c.created_at as timestamptz), audit_at) as event_at,
+    coalesce(try_cast(c.created_at as {{ type_instant() }}), audit_at) as event_at,
     updater_id,
     field_name,
     case when child_type = 'Change'
-         then coalesce(c.value, child ->> ('$."' || field_name || '"')) end as new_value,
+         then coalesce(c.value, {{ json_text_by_key('child', 'field_name') }}) end as new_value,
     case when child_type = 'Change' then c.previous_value end as previous_value,
     case
         when child_type = 'Create' then lower(c.status)

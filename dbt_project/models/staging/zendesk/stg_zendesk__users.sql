@@ -6,15 +6,14 @@
 -- and phone are salted hashes.
 select
     record_key,
-    try_cast(record ->> '$.id' as bigint) as user_id,
-    nullif(trim(record ->> '$.external_id'), '') as person_id,
-    lower(record ->> '$.role') as role,
-    coalesce(lower(record ->> '$.role') in ('agent', 'admin'), false) as is_agent,
-    list_contains(list_transform(coalesce(json_extract_string(record, '$.tags[*]'), []::varchar[]),
-                                 lambda t: lower(trim(t))), 'premium') as is_premium,
-    {{ pii_hash("record ->> '$.email'") }} as email_hash,
-    {{ pii_hash("record ->> '$.phone'") }} as phone_hash,
-    try_cast(record ->> '$.created_at' as timestamptz) as created_at,
-    {{ local_date("try_cast(record ->> '$.created_at' as timestamptz)") }} as created_date
+    try_cast({{ json_text('record', '$.id') }} as bigint) as user_id,
+    nullif(trim({{ json_text('record', '$.external_id') }}), '') as person_id,
+    lower({{ json_text('record', '$.role') }}) as role,
+    coalesce(lower({{ json_text('record', '$.role') }}) in ('agent', 'admin'), false) as is_agent,
+    {{ list_has(list_map(json_text_list('record', '$.tags'), 't', 'lower(trim(t))'), "'premium'") }} as is_premium,
+    {{ pii_hash(json_text('record', '$.email')) }} as email_hash,
+    {{ pii_hash(json_text('record', '$.phone')) }} as phone_hash,
+    try_cast({{ json_text('record', '$.created_at') }} as {{ type_instant() }}) as created_at,
+    {{ local_date("try_cast(" ~ json_text('record', '$.created_at') ~ " as " ~ type_instant() ~ ")") }} as created_date
 from {{ source('zendesk', 'users') }}
 where {{ not_quarantined('zendesk', 'users') }}

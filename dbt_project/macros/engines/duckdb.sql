@@ -1,0 +1,70 @@
+{#- DuckDB-specific SQL (the default engine). Each macro here has its Spark twin in spark.sql. -#}
+
+{% macro duckdb__prepare_warehouse() -%}
+    {%- if not execute -%}
+        {{ return('select 1') }}
+    {%- endif -%}
+    {#- The quality stage owns this table; create it empty so staging works before any
+        validation. Ingestion owns raw._source_status (ingestion/raw.py record_source_status);
+        empty until a first pull. -#}
+    {%- do run_query("create schema if not exists quality") -%}
+    {%- do run_query("create table if not exists quality.quarantine (
+        source varchar, entity varchar, record_key varchar, load_id varchar, landing_file varchar,
+        rule varchar, reason varchar, quarantined_at timestamptz, run_id varchar)") -%}
+    {%- do run_query("create schema if not exists raw") -%}
+    {%- do run_query("create table if not exists raw._source_status (source varchar primary key, mode varchar, checked_at timestamptz)") -%}
+    select 1
+{%- endmacro %}
+
+{% macro duckdb__json_text(expr, path) -%}({{ expr }} ->> '{{ path }}'){%- endmacro %}
+
+{% macro duckdb__json_text_list(expr, path, field) -%}
+    coalesce(json_extract_string({{ expr }}, '{{ path }}[*]{{ "." ~ field if field }}'), []::varchar[])
+{%- endmacro %}
+
+{% macro duckdb__json_list(expr, path) -%}
+    coalesce(json_extract({{ expr }}, '{{ path }}[*]'), []::json[])
+{%- endmacro %}
+
+{% macro duckdb__json_schema(schema) -%}
+    {%- if schema is mapping -%}
+        { {%- for name, type in schema.items() -%}"{{ name }}": {{ duckdb__json_schema(type) }}{{ ', ' if not loop.last }}{%- endfor -%} }
+    {%- elif schema is string -%}
+        "{{ schema | upper }}"
+    {%- else -%}
+        [{{ duckdb__json_schema(schema[0]) }}]
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro duckdb__json_struct(expr, schema) -%}
+    from_json({{ expr }}, '{{ duckdb__json_schema(schema) }}')
+{%- endmacro %}
+
+{% macro duckdb__list_map(list, var, body) -%}list_transform({{ list }}, lambda {{ var }}: {{ body }}){%- endmacro %}
+{% macro duckdb__list_where(list, var, body) -%}list_filter({{ list }}, lambda {{ var }}: {{ body }}){%- endmacro %}
+{% macro duckdb__list_first(list) -%}({{ list }})[1]{%- endmacro %}
+{% macro duckdb__list_has(list, item) -%}list_contains({{ list }}, {{ item }}){%- endmacro %}
+{% macro duckdb__list_max_of(list) -%}list_max({{ list }}){%- endmacro %}
+{% macro duckdb__list_any(list) -%}list_bool_or({{ list }}){%- endmacro %}
+{% macro duckdb__struct_of(pairs) -%}
+    { {%- for name, value in pairs -%}'{{ name }}': {{ value }}{{ ', ' if not loop.last }}{%- endfor -%} }
+{%- endmacro %}
+{% macro duckdb__json_keys_of(expr) -%}json_keys({{ expr }}){%- endmacro %}
+
+{% macro duckdb__type_instant() -%}timestamptz{%- endmacro %}
+{% macro duckdb__to_local_time(tz, ts) -%}timezone('{{ tz }}', {{ ts }}){%- endmacro %}
+{% macro duckdb__from_local_time(tz, ts) -%}timezone('{{ tz }}', {{ ts }}){%- endmacro %}
+{% macro duckdb__instant_from_unix(expr) -%}to_timestamp({{ expr }}){%- endmacro %}
+{% macro duckdb__regex_literal(pattern) -%}'{{ pattern }}'{%- endmacro %}
+{% macro duckdb__regex_replace_all(expr, pattern, replacement) -%}
+    regexp_replace({{ expr }}, {{ pattern }}, {{ replacement }}, 'g')
+{%- endmacro %}
+{% macro duckdb__trim_chars(expr, chars) -%}trim({{ expr }}, '{{ chars }}'){%- endmacro %}
+{% macro duckdb__json_text_by_key(expr, key_expr) -%}({{ expr }} ->> {{ key_expr }}){%- endmacro %}
+{% macro duckdb__explode_list(list) -%}unnest({{ list }}){%- endmacro %}
+{% macro duckdb__instant_from_utc_text(expr) -%}try_cast({{ expr }} as timestamp) at time zone 'UTC'{%- endmacro %}
+{% macro duckdb__json_value(expr, path) -%}({{ expr }} -> '{{ path }}'){%- endmacro %}
+{% macro duckdb__explode_with_index(list, item, index) -%}unnest({{ list }}) as {{ item }},
+        generate_subscripts({{ list }}, 1) as {{ index }}{%- endmacro %}
+{% macro duckdb__star_except(columns) -%}* exclude ({{ columns | join(', ') }}){%- endmacro %}
+{% macro duckdb__empty_list() -%}[]{%- endmacro %}

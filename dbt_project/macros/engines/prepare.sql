@@ -1,0 +1,61 @@
+{#- on-run-start: the tables that dbt reads but other stages own (quality.quarantine,
+    raw._source_status; on Spark also the raw tables of the lake), made ready per engine. -#}
+{% macro prepare_warehouse() -%}
+    {{ return(adapter.dispatch('prepare_warehouse')()) }}
+{%- endmacro %}
+
+{#- Portable expressions: each dispatches to macros/engines/<engine>.sql. -#}
+
+{#- Text of the JSON value at `path` ('$.a.b') of JSON text `expr`; NULL when absent. -#}
+{% macro json_text(expr, path) -%}{{ adapter.dispatch('json_text')(expr, path) }}{%- endmacro %}
+
+{#- The JSON array at `path` as a list of its items' text (strings unquoted), or of the text of
+    each item's `field` when given; [] when absent. -#}
+{% macro json_text_list(expr, path, field=none) -%}{{ adapter.dispatch('json_text_list')(expr, path, field) }}{%- endmacro %}
+
+{#- The JSON array at `path` as a list of its items' JSON text; [] when absent. -#}
+{% macro json_list(expr, path) -%}{{ adapter.dispatch('json_list')(expr, path) }}{%- endmacro %}
+
+{#- JSON text parsed into a struct. `schema`: {field: type}, a type being 'varchar', 'bigint',
+    'json' (the value's JSON text), [type] (a list) or a nested {field: type}. -#}
+{% macro json_struct(expr, schema) -%}{{ adapter.dispatch('json_struct')(expr, schema) }}{%- endmacro %}
+
+{#- List functions with a lambda: `var` names the item in `body`. -#}
+{% macro list_map(list, var, body) -%}{{ adapter.dispatch('list_map')(list, var, body) }}{%- endmacro %}
+{% macro list_where(list, var, body) -%}{{ adapter.dispatch('list_where')(list, var, body) }}{%- endmacro %}
+{#- First item of a list (NULL when empty). -#}
+{% macro list_first(list) -%}{{ adapter.dispatch('list_first')(list) }}{%- endmacro %}
+{% macro list_has(list, item) -%}{{ adapter.dispatch('list_has')(list, item) }}{%- endmacro %}
+{% macro list_max_of(list) -%}{{ adapter.dispatch('list_max_of')(list) }}{%- endmacro %}
+{% macro list_any(list) -%}{{ adapter.dispatch('list_any')(list) }}{%- endmacro %}
+{#- A struct literal from [(name, expression)] pairs. -#}
+{% macro struct_of(pairs) -%}{{ adapter.dispatch('struct_of')(pairs) }}{%- endmacro %}
+{#- A JSON object's keys. -#}
+{% macro json_keys_of(expr) -%}{{ adapter.dispatch('json_keys_of')(expr) }}{%- endmacro %}
+
+{#- Type of a UTC instant (DuckDB timestamptz; Spark timestamp in a UTC session). -#}
+{% macro type_instant() -%}{{ adapter.dispatch('type_instant')() }}{%- endmacro %}
+{#- Local wall-clock timestamp of UTC instant `ts` in time zone `tz`, and back. -#}
+{% macro to_local_time(tz, ts) -%}{{ adapter.dispatch('to_local_time')(tz, ts) }}{%- endmacro %}
+{% macro from_local_time(tz, ts) -%}{{ adapter.dispatch('from_local_time')(tz, ts) }}{%- endmacro %}
+{#- Unix seconds (bigint) to an instant. -#}
+{% macro instant_from_unix(expr) -%}{{ adapter.dispatch('instant_from_unix')(expr) }}{%- endmacro %}
+{#- A string literal holding a regular expression. -#}
+{% macro regex_literal(pattern) -%}{{ adapter.dispatch('regex_literal')(pattern) }}{%- endmacro %}
+{#- regexp_replace of every match. -#}
+{% macro regex_replace_all(expr, pattern, replacement) -%}{{ adapter.dispatch('regex_replace_all')(expr, pattern, replacement) }}{%- endmacro %}
+{#- `chars` trimmed from both ends of `expr`. -#}
+{% macro trim_chars(expr, chars) -%}{{ adapter.dispatch('trim_chars')(expr, chars) }}{%- endmacro %}
+{#- Text of the value under key `key_expr` (an SQL expression) of JSON object text `expr`. -#}
+{% macro json_text_by_key(expr, key_expr) -%}{{ adapter.dispatch('json_text_by_key')(expr, key_expr) }}{%- endmacro %}
+{#- In a select list: one row per item of `list` (none for an empty or NULL list). -#}
+{% macro explode_list(list) -%}{{ adapter.dispatch('explode_list')(list) }}{%- endmacro %}
+{#- Text of a wall-clock UTC time (no offset) to an instant; NULL when it does not parse. -#}
+{% macro instant_from_utc_text(expr) -%}{{ adapter.dispatch('instant_from_utc_text')(expr) }}{%- endmacro %}
+{#- The JSON value (object, array or scalar, as JSON) at `path` of JSON text `expr`. -#}
+{% macro json_value(expr, path) -%}{{ adapter.dispatch('json_value')(expr, path) }}{%- endmacro %}
+{#- In a select list: one row per item of `list`, as columns `item` and `index` (1-based). -#}
+{% macro explode_with_index(list, item, index) -%}{{ adapter.dispatch('explode_with_index')(list, item, index) }}{%- endmacro %}
+{#- `*` of the row without the named columns. -#}
+{% macro star_except(columns) -%}{{ adapter.dispatch('star_except')(columns) }}{%- endmacro %}
+{% macro empty_list() -%}{{ adapter.dispatch('empty_list')() }}{%- endmacro %}

@@ -1,0 +1,107 @@
+{#- Spark-specific SQL (SAYPRO_ENGINE=spark; docs/DEPLOYMENT.md). Each macro here has its
+    DuckDB twin in duckdb.sql. -#}
+
+{#- Raw tables are Parquet in the lake (SAYPRO_LAKE_URI): <lake>/raw/<source>__<entity>/
+    load_month=YYYY-MM/*.parquet, columns of ingestion.raw.RAW_COLUMNS with `record` as JSON
+    text. Each becomes an external table over its folder (an empty folder is an empty table);
+    quality.quarantine and raw._source_status are handed over by the build driver
+    (orchestration/spark_build.py) as Parquet under <lake>/quality/quarantine and
+    <lake>/raw/_source_status. -#}
+{% macro spark__prepare_warehouse() -%}
+    {%- if not execute -%}
+        {{ return('select 1') }}
+    {%- endif -%}
+    {%- set lake = env_var('SAYPRO_LAKE_URI', '') | trim -%}
+    {%- if not lake -%}
+        {{ exceptions.raise_compiler_error("SAYPRO_LAKE_URI is not set: the Spark build reads raw tables from the lake; run it with `saypro build --engine spark`, which sets it.") }}
+    {%- endif -%}
+    {%- set lake = lake.rstrip('/') -%}
+    {%- for schema in ['raw', 'staging', 'intermediate', 'marts', 'quality'] -%}
+        {%- do run_query("create database if not exists " ~ schema) -%}
+    {%- endfor -%}
+    {%- set raw_tables = [] -%}
+    {%- for node in graph.sources.values() if node.schema == 'raw' and not node.identifier.startswith('_') -%}
+        {%- do raw_tables.append(node.identifier) -%}
+    {%- endfor -%}
+    {%- for identifier in raw_tables | unique | sort -%}
+        {%- do run_query("drop table if exists raw." ~ identifier) -%}
+        {%- do run_query("create table raw." ~ identifier ~ " (
+            record_key string, record string, source string, entity string, load_id string,
+            loaded_at timestamp, landing_file string, record_index int, load_month string)
+            using parquet partitioned by (load_month)
+            location '" ~ lake ~ "/raw/" ~ identifier ~ "'") -%}
+        {%- do run_query("msck repair table raw." ~ identifier) -%}
+    {%- endfor -%}
+    {%- do run_query("drop table if exists quality.quarantine") -%}
+    {%- do run_query("create table quality.quarantine (
+        source string, entity string, record_key string, load_id string, landing_file string,
+        rule string, reason string, quarantined_at timestamp, run_id string)
+        using parquet location '" ~ lake ~ "/quality/quarantine'") -%}
+    {%- do run_query("drop table if exists raw._source_status") -%}
+    {%- do run_query("create table raw._source_status (source string, mode string, checked_at timestamp)
+        using parquet location '" ~ lake ~ "/raw/_source_status'") -%}
+    select 1
+{%- endmacro %}
+
+{% macro spark__json_text(expr, path) -%}get_json_object({{ expr }}, '{{ path }}'){%- endmacro %}
+
+{% macro spark__json_text_list(expr, path, field) -%}
+    {%- if field -%}
+    coalesce(transform(from_json(get_json_object({{ expr }}, '{{ path }}'), 'array<string>'),
+                       item -> get_json_object(item, '$.{{ field }}')), array())
+    {%- else -%}
+    coalesce(from_json(get_json_object({{ expr }}, '{{ path }}'), 'array<string>'), array())
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A string element keeps a JSON object's or array's own text. -#}
+{% macro spark__json_list(expr, path) -%}
+    coalesce(from_json(get_json_object({{ expr }}, '{{ path }}'), 'array<string>'), array())
+{%- endmacro %}
+
+{% macro spark__json_type(schema) -%}
+    {%- if schema is mapping -%}
+        struct<{%- for name, type in schema.items() -%}`{{ name }}`: {{ spark__json_type(type) }}{{ ', ' if not loop.last }}{%- endfor -%}>
+    {%- elif schema is string -%}
+        {{ {'varchar': 'string', 'json': 'string'}.get(schema | lower, schema | lower) }}
+    {%- else -%}
+        array<{{ spark__json_type(schema[0]) }}>
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__json_struct(expr, schema) -%}
+    from_json({{ expr }}, '{{ spark__json_type(schema) }}')
+{%- endmacro %}
+
+{% macro spark__list_map(list, var, body) -%}transform({{ list }}, {{ var }} -> {{ body }}){%- endmacro %}
+{% macro spark__list_where(list, var, body) -%}filter({{ list }}, {{ var }} -> {{ body }}){%- endmacro %}
+{% macro spark__list_first(list) -%}try_element_at({{ list }}, 1){%- endmacro %}
+{% macro spark__list_has(list, item) -%}array_contains({{ list }}, {{ item }}){%- endmacro %}
+{% macro spark__list_max_of(list) -%}array_max({{ list }}){%- endmacro %}
+{#- list_bool_or: NULL for an empty list or only NULLs, true when any item is true -#}
+{% macro spark__list_any(list) -%}
+    aggregate({{ list }}, cast(null as boolean), (acc, x) -> case when acc or x then true when acc is null then x else acc or x end)
+{%- endmacro %}
+{% macro spark__struct_of(pairs) -%}
+    named_struct({%- for name, value in pairs -%}'{{ name }}', {{ value }}{{ ', ' if not loop.last }}{%- endfor -%})
+{%- endmacro %}
+{% macro spark__json_keys_of(expr) -%}json_object_keys({{ expr }}){%- endmacro %}
+
+{% macro spark__type_instant() -%}timestamp{%- endmacro %}
+{#- The session time zone is UTC (orchestration/spark_build.py). -#}
+{% macro spark__to_local_time(tz, ts) -%}from_utc_timestamp({{ ts }}, '{{ tz }}'){%- endmacro %}
+{% macro spark__from_local_time(tz, ts) -%}to_utc_timestamp({{ ts }}, '{{ tz }}'){%- endmacro %}
+{% macro spark__instant_from_unix(expr) -%}timestamp_seconds({{ expr }}){%- endmacro %}
+{#- raw literal: backslashes reach the regular expression as written -#}
+{% macro spark__regex_literal(pattern) -%}r'{{ pattern }}'{%- endmacro %}
+{% macro spark__regex_replace_all(expr, pattern, replacement) -%}
+    regexp_replace({{ expr }}, {{ pattern }}, {{ replacement }})
+{%- endmacro %}
+{% macro spark__trim_chars(expr, chars) -%}trim(both '{{ chars }}' from {{ expr }}){%- endmacro %}
+{% macro spark__json_text_by_key(expr, key_expr) -%}get_json_object({{ expr }}, concat("$['", {{ key_expr }}, "']")){%- endmacro %}
+{% macro spark__explode_list(list) -%}explode({{ list }}){%- endmacro %}
+{% macro spark__instant_from_utc_text(expr) -%}cast(try_cast({{ expr }} as timestamp_ntz) as timestamp){%- endmacro %}
+{% macro spark__json_value(expr, path) -%}get_json_object({{ expr }}, '{{ path }}'){%- endmacro %}
+{% macro spark__explode_with_index(list, item, index) -%}inline(transform({{ list }}, (x, i) -> struct(x as {{ item }}, i + 1 as {{ index }}))){%- endmacro %}
+{% macro spark__star_except(columns) -%}* except ({{ columns | join(', ') }}){%- endmacro %}
+{% macro spark__empty_list() -%}array(){%- endmacro %}

@@ -1,0 +1,172 @@
+"""The dbt build on Apache Spark (SAYPRO_ENGINE=spark; docs/DEPLOYMENT.md).
+
+The same dbt project as on DuckDB, run in-process by dbt's Python API with the `spark` target
+(`method: session`): this process starts the Spark session (master SAYPRO_SPARK_MASTER,
+`local[2]` by default), registers `saypro_pii_hash()` on it and runs dbt, whose raw sources
+are external tables over the Parquet lake (macro `spark__prepare_warehouse`). The tables that
+other stages keep in the DuckDB warehouse and dbt reads (quality.quarantine,
+raw._source_status) are handed over to the lake first.
+
+dbt-spark runs no Python models outside Databricks: the build runs dbt up to their parents,
+computes them here with the same functions as the DuckDB models (`transforms` package), writes
+their tables and builds the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from ingestion.settings import DEMO_PII_SALT
+
+DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
+DEFAULT_MASTER = "local[2]"
+MASTER_VARIABLE = "SAYPRO_SPARK_MASTER"
+SALT_VARIABLE = "SAYPRO_PII_SALT"
+HANDED_OVER = {  # DuckDB table read by dbt -> its folder in the lake
+    "quality.quarantine": "quality/quarantine",
+    "raw._source_status": "raw/_source_status",
+}
+
+
+class SparkSetupError(RuntimeError):
+    """The Spark build cannot start; the message names the setting or install that fixes it."""
+
+
+def check_setup() -> None:
+    """Fail fast, with one line naming the fix, when PySpark, dbt-spark or Java is missing."""
+    try:
+        import dbt.adapters.spark  # noqa: F401
+        import pyspark  # noqa: F401
+    except ImportError as exc:
+        raise SparkSetupError(
+            f"SAYPRO_ENGINE=spark needs PySpark and dbt-spark ({exc.name} is missing): "
+            "pip install 'saypro-insights[spark]'") from exc
+    java_home = os.environ.get("JAVA_HOME")
+    if not (java_home and Path(java_home, "bin", "java").exists()) and not shutil.which("java"):
+        raise SparkSetupError("SAYPRO_ENGINE=spark needs Java 17: install it (Debian: apt-get "
+                              "install openjdk-17-jre-headless) or set JAVA_HOME")
+
+
+def hand_over(warehouse: Path, lake_uri: str) -> None:
+    """Copy the DuckDB tables dbt reads but other stages own into the lake (HANDED_OVER)."""
+    lake = lake_uri.rstrip("/")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table, folder in HANDED_OVER.items():
+            schema, name = table.split(".")
+            exists = con.execute(
+                "select count(*) from information_schema.tables "
+                "where table_schema = ? and table_name = ?", [schema, name]).fetchone()[0]
+            if not exists:
+                continue
+            if "://" not in lake:
+                Path(lake, folder).mkdir(parents=True, exist_ok=True)
+            con.execute(f"copy (select * from {table}) to '{lake}/{folder}/part-0.parquet' "
+                        "(format parquet)")
+
+
+def pii_hasher(salt: str) -> Callable[[str | None], str | None]:
+    """saypro_pii_hash() as dbt_project/plugins/saypro_pii.py computes it: hex SHA-256 of
+    salt || lower(trim(value)), NULL for an empty value. A closure, so that Spark ships it to
+    its Python workers by value (they need not import this package)."""
+    prefix = salt.encode()
+
+    def pii_hash(value: str | None) -> str | None:
+        text = (value or "").strip(" ").lower()
+        return hashlib.sha256(prefix + text.encode()).hexdigest() if text else None
+
+    return pii_hash
+
+
+def spark_session(data_dir: Path, salt: str, master: str | None = None) -> Any:
+    """The Spark session of the build: catalog and table files under <data dir>/spark, times
+    in UTC (the models convert to SAYPRO_TIMEZONE themselves), saypro_pii_hash() hashing with
+    `salt` (bound into the function sent to the workers: it appears in no SQL text)."""
+    from pyspark.sql import SparkSession
+    from pyspark.sql.types import StringType
+
+    master = master or os.environ.get(MASTER_VARIABLE) or DEFAULT_MASTER
+    home = (data_dir / "spark").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    builder = (SparkSession.builder.master(master).appName("saypro-dbt")
+               .config("spark.sql.warehouse.dir", str(home / "warehouse"))
+               .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={home}")
+               .config("spark.hadoop.javax.jdo.option.ConnectionURL",
+                       f"jdbc:derby:;databaseName={home / 'metastore'};create=true")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.shuffle.partitions", "4")
+               .config("spark.ui.enabled", "false")
+               .config("spark.pyspark.python", sys.executable)
+               .enableHiveSupport())
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:
+        raise SparkSetupError(
+            f"Spark did not start with master {master!r} ({str(exc).splitlines()[0][:200]}): "
+            f"check {MASTER_VARIABLE} (local[2], or spark://host:7077 of a reachable "
+            "cluster) and Java 17") from exc
+    session.sparkContext.setLogLevel("ERROR")
+    session.udf.register("saypro_pii_hash", pii_hasher(salt), StringType())
+    return session
+
+
+@contextmanager
+def _spark_env(lake_uri: str, salt: str | None) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ["SAYPRO_ENGINE"] = "spark"
+    os.environ["SAYPRO_LAKE_URI"] = lake_uri
+    if salt:
+        os.environ[SALT_VARIABLE] = salt
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@dataclass
+class SparkBuild:
+    """One dbt build on Spark; `run` raises RuntimeError with dbt's failures."""
+
+    data_dir: Path
+    lake_uri: str
+    dbt_vars: dict[str, str]
+
+    @property
+    def target_path(self) -> Path:
+        return self.data_dir / "spark" / "dbt_target"
+
+    def dbt(self, *args: str) -> None:
+        from dbt.cli.main import dbtRunner
+
+        import json
+        cli = [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
+               "--target-path", str(self.target_path),
+               "--log-path", str(self.data_dir / "spark" / "logs")]
+        if self.dbt_vars:
+            cli += ["--vars", json.dumps(self.dbt_vars)]
+        result = dbtRunner().invoke(cli)
+        if not result.success:
+            failed = [f"{r.node.name}: {(r.message or '').splitlines()[0][:300]}"
+                      for r in (getattr(result.result, "results", None) or [])
+                      if str(r.status) in ("error", "fail")]
+            detail = "; ".join(failed) or str(result.exception)
+            raise RuntimeError(f"dbt {args[0]} on Spark failed: {detail}")
+
+
+def write_table(session: Any, table: str, frame: pd.DataFrame) -> None:
+    """Replace Spark table `schema.name` with the rows of `frame`."""
+    session.createDataFrame(frame).write.mode("overwrite").format("parquet").saveAsTable(table)
+
+
+PythonModel = Callable[[Any], pd.DataFrame]
