@@ -27,8 +27,6 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ingestion.settings import DEMO_PII_SALT
-
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 DEFAULT_MASTER = "local[2]"
 MASTER_VARIABLE = "SAYPRO_SPARK_MASTER"
@@ -106,6 +104,7 @@ def spark_session(data_dir: Path, salt: str, master: str | None = None) -> Any:
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.shuffle.partitions", "4")
                .config("spark.ui.enabled", "false")
+               .config("spark.sql.legacy.sizeOfNull", "false")
                .config("spark.pyspark.python", sys.executable)
                .enableHiveSupport())
     try:
@@ -134,6 +133,60 @@ def _spark_env(lake_uri: str, salt: str | None) -> Iterator[None]:
         os.environ.update(saved)
 
 
+def _spark_type(dtype: Any) -> str:
+    kind = pd.api.types
+    if kind.is_bool_dtype(dtype):
+        return "boolean"
+    if kind.is_integer_dtype(dtype):
+        return "bigint"
+    if kind.is_float_dtype(dtype):
+        return "double"
+    return "string"
+
+
+def write_table(session: Any, table: str, frame: pd.DataFrame) -> None:
+    """Replace Spark table `schema.name` with the rows of `frame` (types as DuckDB gives the
+    same frame: integers bigint, floats double)."""
+    schema = ", ".join(f"`{c}` {_spark_type(t)}" for c, t in frame.dtypes.items())
+    rows = [tuple(None if pd.isna(v) else v.item() if hasattr(v, "item") else v for v in row)
+            for row in frame.itertuples(index=False)]
+    (session.createDataFrame(rows, schema).write.mode("overwrite").format("parquet")
+     .saveAsTable(table))
+
+
+def _frame(session: Any, sql: str) -> pd.DataFrame:
+    return session.sql(sql).toPandas()
+
+
+def _sentiment(session: Any) -> pd.DataFrame:
+    from transforms.sentiment import score_comments
+
+    return score_comments(_frame(session, "select response_id, comment_text "
+                                          "from staging.stg_kobo__feedback_responses "
+                                          "where comment_text is not null"))
+
+
+def _experiment_statistics(session: Any) -> pd.DataFrame:
+    from transforms.experiment_stats import comparisons
+
+    return comparisons(
+        _frame(session, "select * from intermediate.int_experiments_validated"),
+        _frame(session, "select experiment_id, variant, is_multi_variant, count(*) as units "
+                        "from marts.fct_experiment_exposures group by all"),
+        _frame(session, "select experiment_id, variant, metric_id, numerator, denominator, "
+                        "count(*) as units from intermediate.int_experiment_outcomes_measured "
+                        "group by all"))
+
+
+PYTHON_MODELS: dict[str, tuple[str, Callable[[Any], pd.DataFrame]]] = {
+    # dbt Python model -> (its table, the function computing its rows on Spark); in an order
+    # where no model reads a later one
+    "int_survey_comments_scored": ("intermediate.int_survey_comments_scored", _sentiment),
+    "int_experiment_comparisons_tested": ("intermediate.int_experiment_comparisons_tested",
+                                          _experiment_statistics),
+}
+
+
 @dataclass
 class SparkBuild:
     """One dbt build on Spark; `run` raises RuntimeError with dbt's failures."""
@@ -147,9 +200,9 @@ class SparkBuild:
         return self.data_dir / "spark" / "dbt_target"
 
     def dbt(self, *args: str) -> None:
-        from dbt.cli.main import dbtRunner
-
         import json
+
+        from dbt.cli.main import dbtRunner
         cli = [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
                "--target-path", str(self.target_path),
                "--log-path", str(self.data_dir / "spark" / "logs")]
@@ -164,9 +217,16 @@ class SparkBuild:
             raise RuntimeError(f"dbt {args[0]} on Spark failed: {detail}")
 
 
-def write_table(session: Any, table: str, frame: pd.DataFrame) -> None:
-    """Replace Spark table `schema.name` with the rows of `frame`."""
-    session.createDataFrame(frame).write.mode("overwrite").format("parquet").saveAsTable(table)
-
-
-PythonModel = Callable[[Any], pd.DataFrame]
+    def run(self, session: Any, select: tuple[str, ...] = ()) -> None:
+        """Seeds, then every model (or those of `select`) from scratch; each Python model is
+        computed here once its parents are built, and its descendants after it."""
+        self.dbt("seed", "--full-refresh")
+        selection = ["--select", *select] if select else []
+        later = [f"{name}+" for name in PYTHON_MODELS]
+        self.dbt("run", "--full-refresh", *selection, "--exclude", *later)
+        for done, (name, (table, compute)) in enumerate(PYTHON_MODELS.items(), start=1):
+            write_table(session, table, compute(session))
+            after = [f"{n}+" for n in list(PYTHON_MODELS)[done:]]
+            descendants = [f"{name}+,{part}" for part in select] or [f"{name}+"]
+            self.dbt("run", "--full-refresh", "--select", *descendants,
+                     "--exclude", *PYTHON_MODELS, *after)

@@ -132,5 +132,5 @@
 
 {#- The UTC instant at which local date `date_expr` begins (SAYPRO_TIMEZONE). -#}
 {% macro local_midnight(date_expr) -%}
-    timezone('{{ local_timezone() }}', ({{ date_expr }})::timestamp)
+    {{ from_local_time(local_timezone(), '(' ~ date_expr ~ ')::timestamp') }}
 {%- endmacro %}

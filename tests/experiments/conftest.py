@@ -1,7 +1,7 @@
 """Fixtures of the experiment tests.
 
-`load_statistics()` imports the statistics functions from the dbt Python model file (dbt runs
-that file itself; the tests import it as a plain module). `experiment_build` builds the
+`load_statistics()` is the statistics module (transforms.experiment_stats) that the dbt Python
+model and the Spark build call. `experiment_build` builds the
 experiment marts on sample data once per seed: generator (scale 0.5) → drop-folder landing →
 raw tables → `dbt build` of the experiment marts and everything upstream, with a pinned
 cut-off after the sample's year, as tests/dbt/conftest.py does.
@@ -9,7 +9,7 @@ cut-off after the sample's year, as tests/dbt/conftest.py does.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import os
 import subprocess
@@ -26,8 +26,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO / "dbt_project"
 DBT = Path(sys.executable).with_name("dbt")
-MODEL = DBT_PROJECT / "models" / "intermediate" / "experiments" / \
-    "int_experiment_comparisons_tested.py"
 # 0.5: about 900 units per arm in the sample's larger experiments, enough for the planned
 # minimum detectable effects (at 0.2 the lift experiment is sometimes too small to conclude)
 SCALE = 0.5
@@ -38,11 +36,7 @@ EXPERIMENT_MARTS = ("+experiment_results", "+fct_experiment_exposures")
 
 
 def load_statistics() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("experiment_statistics", MODEL)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("transforms.experiment_stats")
 
 
 def dbt_env(data_dir: Path, warehouse: Path) -> dict[str, str]:

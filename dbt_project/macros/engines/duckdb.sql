@@ -68,3 +68,18 @@
         generate_subscripts({{ list }}, 1) as {{ index }}{%- endmacro %}
 {% macro duckdb__star_except(columns) -%}* exclude ({{ columns | join(', ') }}){%- endmacro %}
 {% macro duckdb__empty_list() -%}[]{%- endmacro %}
+{% macro duckdb__list_last(list) -%}({{ list }})[-1]{%- endmacro %}
+{% macro duckdb__list_size(list) -%}length({{ list }}){%- endmacro %}
+{% macro duckdb__arg_min_by(value, keys) -%}
+    arg_min({{ value }}, {% if keys | length > 1 %}({{ keys | join(', ') }}){% else %}{{ keys[0] }}{% endif %})
+{%- endmacro %}
+{% macro duckdb__seconds_between(start, end) -%}epoch({{ end }} - {{ start }}){%- endmacro %}
+{% macro duckdb__split_text(expr, sep) -%}string_split({{ expr }}, '{{ sep }}'){%- endmacro %}
+{% macro duckdb__month_starts(first, last) -%}
+    list_transform(range({{ first }}, {{ last }} + interval 1 month, interval 1 month), lambda d: cast(d as date))
+{%- endmacro %}
+{% macro duckdb__months_between_starts(start, end) -%}date_diff('month', {{ start }}, {{ end }}){%- endmacro %}
+{% macro duckdb__day_series(first, last) -%}
+    list_transform(generate_series({{ first }}, {{ last }}, interval 1 day), lambda d: cast(d as date))
+{%- endmacro %}
+{% macro duckdb__period_incremental_strategy() -%}{{ return('delete+insert') }}{%- endmacro %}

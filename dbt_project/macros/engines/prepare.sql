@@ -59,3 +59,21 @@
 {#- `*` of the row without the named columns. -#}
 {% macro star_except(columns) -%}{{ adapter.dispatch('star_except')(columns) }}{%- endmacro %}
 {% macro empty_list() -%}{{ adapter.dispatch('empty_list')() }}{%- endmacro %}
+{% macro list_last(list) -%}{{ adapter.dispatch('list_last')(list) }}{%- endmacro %}
+{#- Number of items (NULL for a NULL list). -#}
+{% macro list_size(list) -%}{{ adapter.dispatch('list_size')(list) }}{%- endmacro %}
+{#- The `value` of the row with the smallest (keys...) tuple. -#}
+{% macro arg_min_by(value, keys) -%}{{ adapter.dispatch('arg_min_by')(value, keys) }}{%- endmacro %}
+{#- Seconds (double, microsecond precision) from instant `start` to instant `end`. -#}
+{% macro seconds_between(start, end) -%}{{ adapter.dispatch('seconds_between')(start, end) }}{%- endmacro %}
+{#- Text `expr` split on the literal separator `sep` (a list). -#}
+{% macro split_text(expr, sep) -%}{{ adapter.dispatch('split_text')(expr, sep) }}{%- endmacro %}
+{#- The first days of the months from month start `first` to month start `last` (a list of dates). -#}
+{% macro month_starts(first, last) -%}{{ adapter.dispatch('month_starts')(first, last) }}{%- endmacro %}
+{#- Whole months from month start `start` to month start `end`. -#}
+{% macro months_between_starts(start, end) -%}{{ adapter.dispatch('months_between_starts')(start, end) }}{%- endmacro %}
+{#- The local dates from `first` to `last` (a list). -#}
+{% macro day_series(first, last) -%}{{ adapter.dispatch('day_series')(first, last) }}{%- endmacro %}
+{#- Strategy of the month-incremental models (DuckDB: delete+insert of the period; the Spark
+    build rebuilds them whole, its parquet tables overwrite). -#}
+{% macro period_incremental_strategy() -%}{{ return(adapter.dispatch('period_incremental_strategy')()) }}{%- endmacro %}

@@ -105,3 +105,17 @@
 {% macro spark__explode_with_index(list, item, index) -%}inline(transform({{ list }}, (x, i) -> struct(x as {{ item }}, i + 1 as {{ index }}))){%- endmacro %}
 {% macro spark__star_except(columns) -%}* except ({{ columns | join(', ') }}){%- endmacro %}
 {% macro spark__empty_list() -%}array(){%- endmacro %}
+{% macro spark__list_last(list) -%}try_element_at({{ list }}, -1){%- endmacro %}
+{#- size(NULL) is NULL: the session sets spark.sql.legacy.sizeOfNull=false -#}
+{% macro spark__list_size(list) -%}size({{ list }}){%- endmacro %}
+{% macro spark__arg_min_by(value, keys) -%}
+    min_by({{ value }}, {% if keys | length > 1 %}struct({{ keys | join(', ') }}){% else %}{{ keys[0] }}{% endif %})
+{%- endmacro %}
+{% macro spark__seconds_between(start, end) -%}
+    (cast(unix_micros({{ end }}) - unix_micros({{ start }}) as double) / 1000000)
+{%- endmacro %}
+{% macro spark__split_text(expr, sep) -%}split({{ expr }}, r'\Q{{ sep }}\E'){%- endmacro %}
+{% macro spark__month_starts(first, last) -%}sequence({{ first }}, {{ last }}, interval 1 month){%- endmacro %}
+{% macro spark__months_between_starts(start, end) -%}timestampdiff(MONTH, {{ start }}, {{ end }}){%- endmacro %}
+{% macro spark__day_series(first, last) -%}sequence({{ first }}, {{ last }}, interval 1 day){%- endmacro %}
+{% macro spark__period_incremental_strategy() -%}{{ return('insert_overwrite') }}{%- endmacro %}

@@ -4,10 +4,10 @@ with listing_actions as (
     select
         visit_id,
         person_id,
-        unnest(list_filter(action_details, lambda a: a.event_category = 'listing'
+        {{ explode_list(list_where('action_details', 'a', "a.event_category = 'listing'
             and a.event_action in ('ad_post_started', 'ad_post_completed', 'payment_started',
                                    'payment_completed')
-            and a.action_at is not null)) as a
+            and a.action_at is not null")) }} as a
     from {{ ref('stg_matomo__visits') }}
     where person_id is not null
 )

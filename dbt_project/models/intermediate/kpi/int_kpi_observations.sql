@@ -47,29 +47,29 @@ obs as (
     -- support
     select 'ticket_volume' as kpi_id, created_month as month_start, person_id, ticket_id as record_id,
            null::double as num, null::double as den, null::double as x,
-           'requester:' || coalesce(requester_id::varchar, 'ticket:' || ticket_id) as subject_id
+           'requester:' || coalesce(requester_id::{{ dbt.type_string() }}, 'ticket:' || ticket_id) as subject_id
     from tickets
     union all
     select 'first_reply_median_minutes', created_month, person_id, ticket_id, null, null, first_reply_minutes,
-           'requester:' || coalesce(requester_id::varchar, 'ticket:' || ticket_id)
+           'requester:' || coalesce(requester_id::{{ dbt.type_string() }}, 'ticket:' || ticket_id)
     from tickets where first_reply_minutes is not null
     union all
     select 'frt_sla_compliance', created_month, person_id, ticket_id,
            (frt_sla_status = 'met')::int, 1, null,
-           'requester:' || coalesce(requester_id::varchar, 'ticket:' || ticket_id)
+           'requester:' || coalesce(requester_id::{{ dbt.type_string() }}, 'ticket:' || ticket_id)
     from tickets where frt_sla_status in ('met', 'breached')
     union all
     select 'resolution_sla_compliance', created_month, person_id, ticket_id,
            (resolution_sla_status = 'met')::int, 1, null,
-           'requester:' || coalesce(requester_id::varchar, 'ticket:' || ticket_id)
+           'requester:' || coalesce(requester_id::{{ dbt.type_string() }}, 'ticket:' || ticket_id)
     from tickets where resolution_sla_status in ('met', 'breached')
     union all
     select 'reopen_rate', created_month, person_id, ticket_id, (coalesce(reopen_count, 0) > 0)::int, 1, null,
-           'requester:' || coalesce(requester_id::varchar, 'ticket:' || ticket_id)
+           'requester:' || coalesce(requester_id::{{ dbt.type_string() }}, 'ticket:' || ticket_id)
     from tickets where first_resolution_minutes is not null
     union all
     select 'ticket_csat', created_month, person_id, ticket_id, (csat_rating = 'good')::int, 1, null,
-           'requester:' || coalesce(requester_id::varchar, 'ticket:' || ticket_id)
+           'requester:' || coalesce(requester_id::{{ dbt.type_string() }}, 'ticket:' || ticket_id)
     from tickets where csat_rating in ('good', 'bad')
 
     -- web
@@ -151,22 +151,25 @@ obs as (
 -- absent, never 0 (first_ad_success_rate would otherwise be 0 for people known from Moodle
 -- alone when Matomo is not configured).
 available_kpis as (
-    select c.kpi_id
-    from {{ ref('kpi_catalog') }} as c, unnest(string_split(c.sources, '|')) as t(needed)
-    group by c.kpi_id
+    select kpi_id
+    from (
+        select c.kpi_id, {{ explode_list(split_text('c.sources', '|')) }} as needed
+        from {{ ref('kpi_catalog') }} as c
+    ) as t
+    group by kpi_id
     having bool_and(trim(t.needed) in (
         select source from {{ ref('dim_source') }} where is_available))
 )
 
 select
-    cast(kpi_id as varchar) as kpi_id,
+    cast(kpi_id as {{ dbt.type_string() }}) as kpi_id,
     cast(month_start as date) as month_start,
-    cast(person_id as varchar) as person_id,
-    cast(record_id as varchar) as record_id,
+    cast(person_id as {{ dbt.type_string() }}) as person_id,
+    cast(record_id as {{ dbt.type_string() }}) as record_id,
     cast(num as double) as num,
     cast(den as double) as den,
     cast(x as double) as x,
-    cast(subject_id as varchar) as subject_id
+    cast(subject_id as {{ dbt.type_string() }}) as subject_id
 from obs
 where month_start is not null
   and kpi_id in (select kpi_id from available_kpis)

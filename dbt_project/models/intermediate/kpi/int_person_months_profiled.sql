@@ -12,7 +12,7 @@ registrations as (
     select
         person_id,
         submitted_at,
-        timezone('{{ tz }}', submitted_at) as submitted_local,
+        {{ to_local_time(tz, 'submitted_at') }} as submitted_local,
         province, settlement_type, age_band, gender, employment_status, is_single_parent
     from {{ ref('stg_kobo__registrations') }}
     where person_id is not null
@@ -41,8 +41,8 @@ bounds as (
 ),
 
 months as (
-    select cast(range as date) as month_start
-    from bounds, range(bounds.first_month, bounds.last_month + interval 1 month, interval 1 month)
+    select {{ explode_list(month_starts('bounds.first_month', 'bounds.last_month')) }} as month_start
+    from bounds
 ),
 
 person_months as (
@@ -90,7 +90,7 @@ ads_by_month as (
 -- Starts younger than 7 days at the data cut-off are still pending, not incomplete.
 cutoff as (
     select coalesce(
-        {% set cut_off = run_setting('as_of') %}{% if cut_off %}cast('{{ cut_off }}' as timestamptz){% else %}null{% endif %},
+        {% set cut_off = run_setting('as_of') %}{% if cut_off %}cast('{{ cut_off }}' as {{ type_instant() }}){% else %}null{% endif %},
         (select max(action_at) from listing)) as cutoff_at
 ),
 
@@ -123,7 +123,7 @@ select
     p.signup_date,
     date_trunc('month', p.signup_date)::date as signup_month,
     coalesce(date_trunc('month', p.signup_date)::date = pm.month_start, false) as is_new_user,
-    date_diff('month', date_trunc('month', p.signup_date)::date, pm.month_start) as months_since_signup,
+    {{ months_between_starts("date_trunc('month', p.signup_date)::date", 'pm.month_start') }} as months_since_signup,
     coalesce(sum(a.ads_completed_in_month) over (
         partition by pm.person_id order by pm.month_start
         rows between unbounded preceding and current row), 0)::integer as ads_completed_to_date,

@@ -13,8 +13,8 @@ without_history as (
     select t.ticket_id, null::bigint as audit_id, 0::bigint as child_index,
            t.created_at as event_at, t.status
     from {{ ref('stg_zendesk__tickets') }} as t
-    anti join changes as c using (ticket_id)
     where t.status is not null
+      and not exists (select 1 from changes as c where c.ticket_id = t.ticket_id)
 ),
 
 all_changes as (

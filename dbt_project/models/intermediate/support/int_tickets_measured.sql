@@ -39,11 +39,11 @@ taxonomy as (
     select
         t.ticket_id,
         -- Several mapped tags: the lowest taxonomy_rank wins, ties broken by tag name.
-        arg_min(x.category, (x.taxonomy_rank, x.tag)) as category,
-        arg_min(x.issue_type, (x.taxonomy_rank, x.tag)) as issue_type,
-        arg_min(x.fishbone_group, (x.taxonomy_rank, x.tag)) as fishbone_group,
-        arg_min(x.tag, (x.taxonomy_rank, x.tag)) as taxonomy_tag
-    from (select ticket_id, unnest(tags) as tag from tickets) as t
+        {{ arg_min_by('x.category', ['x.taxonomy_rank', 'x.tag']) }} as category,
+        {{ arg_min_by('x.issue_type', ['x.taxonomy_rank', 'x.tag']) }} as issue_type,
+        {{ arg_min_by('x.fishbone_group', ['x.taxonomy_rank', 'x.tag']) }} as fishbone_group,
+        {{ arg_min_by('x.tag', ['x.taxonomy_rank', 'x.tag']) }} as taxonomy_tag
+    from (select ticket_id, {{ explode_list('tags') }} as tag from tickets) as t
     join {{ ref('ticket_taxonomy') }} as x on x.tag = t.tag
     group by 1
 ),
@@ -71,7 +71,7 @@ measured as (
             as csat_rating,
         sla.first_reply_target_minutes,
         sla.resolution_target_minutes,
-        epoch({{ as_of() }} - t.created_at) / 60.0 as age_minutes_at_cutoff
+        {{ seconds_between('t.created_at', as_of()) }} / 60.0 as age_minutes_at_cutoff
     from tickets as t
     left join requesters as r on r.user_id = t.requester_id
     left join replies as rp using (ticket_id)
@@ -82,13 +82,13 @@ measured as (
 
 select
     *,
-    epoch(first_reply_at - created_at) / 60.0 as first_reply_minutes,
-    epoch(first_solved_at - created_at) / 60.0 as first_resolution_minutes,
-    epoch(last_solved_at - created_at) / 60.0 as full_resolution_minutes,
+    {{ seconds_between('created_at', 'first_reply_at') }} / 60.0 as first_reply_minutes,
+    {{ seconds_between('created_at', 'first_solved_at') }} / 60.0 as first_resolution_minutes,
+    {{ seconds_between('created_at', 'last_solved_at') }} / 60.0 as full_resolution_minutes,
     status in ('solved', 'closed') and public_agent_replies = 1 as is_one_touch,
     case
         when first_reply_at is not null then
-            case when epoch(first_reply_at - created_at) / 60.0 <= first_reply_target_minutes
+            case when {{ seconds_between('created_at', 'first_reply_at') }} / 60.0 <= first_reply_target_minutes
                  then 'met' else 'breached' end
         when status in ('solved', 'closed') then 'not_applicable'
         when age_minutes_at_cutoff > first_reply_target_minutes then 'breached'
@@ -96,7 +96,7 @@ select
     end as frt_sla_status,
     case
         when first_solved_at is not null then
-            case when epoch(first_solved_at - created_at) / 60.0 <= resolution_target_minutes
+            case when {{ seconds_between('created_at', 'first_solved_at') }} / 60.0 <= resolution_target_minutes
                  then 'met' else 'breached' end
         when age_minutes_at_cutoff > resolution_target_minutes then 'breached'
         else 'pending'

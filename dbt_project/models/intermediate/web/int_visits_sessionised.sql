@@ -19,8 +19,8 @@
 with visits as (
     select
         *,
-        list_transform(list_filter(action_details, lambda a: a.action_type = 'action'),
-                       lambda a: a.page) as page_views
+        {{ list_map(list_where('action_details', 'a', "a.action_type = 'action'"), 'a', 'a.page') }}
+            as page_views
     from {{ ref('stg_matomo__visits') }}
 ),
 
@@ -28,11 +28,11 @@ measured as (
     select
         *,
         {%- for name, (category, action) in events.items() %}
-        length(list_filter(action_details, lambda a: a.event_category = '{{ category }}'
-                                                 and a.event_action = '{{ action }}'))
+        {{ list_size(list_where('action_details', 'a', "a.event_category = '" ~ category ~ "'
+                                                 and a.event_action = '" ~ action ~ "'")) }}
             as {{ name }},
         {%- endfor %}
-        length(page_views) as pageviews
+        {{ list_size('page_views') }} as pageviews
     from visits
 )
 
@@ -52,8 +52,8 @@ select
     duration_seconds,
     pageviews,
     page_views,
-    page_views[1] as landing_page,
-    page_views[-1] as exit_page,
+    {{ list_first('page_views') }} as landing_page,
+    {{ list_last('page_views') }} as exit_page,
     {%- for name in events %}
     {{ name }},
     {%- endfor %}

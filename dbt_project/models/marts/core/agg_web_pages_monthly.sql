@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', tags=['period'], incremental_strategy='delete+insert',
+{{ config(materialized='incremental', tags=['period'], incremental_strategy=period_incremental_strategy(),
           unique_key='month_start', on_schema_change='fail',
           pre_hook="{{ delete_period('month_start') }}") }}
 -- Page views, entries (visits landing on the page) and exits (visits leaving from it) per local

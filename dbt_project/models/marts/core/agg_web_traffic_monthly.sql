@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', tags=['period'], incremental_strategy='delete+insert',
+{{ config(materialized='incremental', tags=['period'], incremental_strategy=period_incremental_strategy(),
           unique_key='month_start', on_schema_change='fail',
           pre_hook="{{ delete_period('month_start') }}") }}
 -- Per local month and channel, plus channel 'all'. Visitor counts are distinct over the whole

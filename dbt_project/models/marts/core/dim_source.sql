@@ -31,12 +31,12 @@ status as (
 )
 
 select
-    cast(b.source as varchar) as source,
+    cast(b.source as {{ dbt.type_string() }}) as source,
     coalesce(s.mode in ('api', 'drop'), false) as is_configured,
-    cast(coalesce(s.mode, 'never_pulled') as varchar) as last_pull_mode,
-    cast(s.checked_at as timestamptz) as last_pull_at,
+    cast(coalesce(s.mode, 'never_pulled') as {{ dbt.type_string() }}) as last_pull_mode,
+    cast(s.checked_at as {{ type_instant() }}) as last_pull_at,
     b.records as raw_records,
-    cast(b.last_loaded_at as timestamptz) as last_loaded_at,
+    cast(b.last_loaded_at as {{ type_instant() }}) as last_loaded_at,
     coalesce(s.mode in ('api', 'drop'), false) or b.records > 0 as is_available
 from by_source as b
 left join status as s on s.source = b.source

@@ -6,12 +6,12 @@ with bounds as (
 ),
 
 days as (
-    select unnest(generate_series(first_day, last_day, interval 1 day))::date as day
+    select {{ explode_list(day_series('first_day', 'last_day')) }} as day
     from bounds
 ),
 
 day_ends as (
-    select day, timezone('{{ local_timezone() }}', (day + 1)::timestamp) as day_end from days
+    select day, {{ local_midnight('day + 1') }} as day_end from days
 ),
 
 priorities as (

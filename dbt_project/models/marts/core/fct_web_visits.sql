@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', tags=['period'], incremental_strategy='delete+insert',
+{{ config(materialized='incremental', tags=['period'], incremental_strategy=period_incremental_strategy(),
           unique_key='visit_month', on_schema_change='fail',
           pre_hook="{{ delete_period('visit_date') }}") }}
 -- Incremental by local month (delete+insert on visit_month): a run with vars period_start /

@@ -119,27 +119,27 @@ ranked as (
 )
 
 select
-    cast(period_grain as varchar) as period_grain,
+    cast(period_grain as {{ dbt.type_string() }}) as period_grain,
     cast(period_start as date) as period_start,
-    cast(kpi_id as varchar) as kpi_id,
-    cast(segment_id as varchar) as segment_id,
+    cast(kpi_id as {{ dbt.type_string() }}) as kpi_id,
+    cast(segment_id as {{ dbt.type_string() }}) as segment_id,
     cast(value as double) as actual,
     cast(target as double) as target,
-    cast(direction as varchar) as direction,
+    cast(direction as {{ dbt.type_string() }}) as direction,
     cast(shortfall as double) as shortfall,
     cast(shortfall_pct as double) as shortfall_pct,
-    cast(status as varchar) as status,
+    cast(status as {{ dbt.type_string() }}) as status,
     cast(previous_value as double) as previous_value,
     cast(value - previous_value as double) as change_vs_previous,
     cast(weight as integer) as weight,
     cast(impact_score as double) as impact_score,
-    cast(impact_tier as varchar) as impact_tier,
+    cast(impact_tier as {{ dbt.type_string() }}) as impact_tier,
     cast(priority_rank as integer) as priority_rank,
-    cast(owner as varchar) as owner,
+    cast(owner as {{ dbt.type_string() }}) as owner,
     cast(n as bigint) as n,
-    cast(reliability as varchar) as reliability,
+    cast(reliability as {{ dbt.type_string() }}) as reliability,
     cast(at_risk_tolerance_pct as double) as at_risk_tolerance_pct,
-    cast(target_segment_id as varchar) as target_segment_id,
+    cast(target_segment_id as {{ dbt.type_string() }}) as target_segment_id,
     cast(all_value as double) as all_value,
     cast(coalesce(
         segment_id <> 'all'
@@ -148,8 +148,8 @@ select
         and case when direction = 'lower_is_better' then value > all_value else value < all_value end,
         false) as boolean) as is_underperforming_segment,
     cast(people_affected as bigint) as people_affected,
-    cast(unit as varchar) as unit,
+    cast(unit as {{ dbt.type_string() }}) as unit,
     cast(ci_low as double) as ci_low,
     cast(ci_high as double) as ci_high,
-    cast(target_basis as varchar) as target_basis
+    cast(target_basis as {{ dbt.type_string() }}) as target_basis
 from ranked

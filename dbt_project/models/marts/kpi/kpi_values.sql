@@ -254,17 +254,17 @@ final as (
 )
 
 select
-    cast(period_grain as varchar) as period_grain,
+    cast(period_grain as {{ dbt.type_string() }}) as period_grain,
     cast(period_start as date) as period_start,
     cast(period_end as date) as period_end,
-    cast(kpi_id as varchar) as kpi_id,
-    cast(segment_id as varchar) as segment_id,
+    cast(kpi_id as {{ dbt.type_string() }}) as kpi_id,
+    cast(segment_id as {{ dbt.type_string() }}) as segment_id,
     cast(case when reliability = 'suppressed' then null else raw_value end as double) as value,
     cast(numerator as double) as numerator,
     cast(denominator as double) as denominator,
     cast(n as bigint) as n,
     cast(case when reliability = 'suppressed' then null else round(raw_ci_low, 10) end as double) as ci_low,
     cast(case when reliability = 'suppressed' then null else round(raw_ci_high, 10) end as double) as ci_high,
-    cast(reliability as varchar) as reliability,
+    cast(reliability as {{ dbt.type_string() }}) as reliability,
     cast(people as bigint) as people
 from final

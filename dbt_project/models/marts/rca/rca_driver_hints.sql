@@ -204,14 +204,14 @@ hints as (
 )
 
 select
-    cast(period_grain as varchar) as period_grain,
+    cast(period_grain as {{ dbt.type_string() }}) as period_grain,
     cast(period_start as date) as period_start,
-    cast(kpi_id as varchar) as kpi_id,
-    cast(driver as varchar) as driver,
-    cast(statistic as varchar) as statistic,
+    cast(kpi_id as {{ dbt.type_string() }}) as kpi_id,
+    cast(driver as {{ dbt.type_string() }}) as driver,
+    cast(statistic as {{ dbt.type_string() }}) as statistic,
     cast(round(value, 6) as double) as value,
     cast(n as bigint) as n,
-    cast(case when value is not null then strength end as varchar) as strength,
+    cast(case when value is not null then strength end as {{ dbt.type_string() }}) as strength,
     cast(case when value is not null then round(effect_size, 6) end as double) as effect_size,
-    cast(description as varchar) as description
+    cast(description as {{ dbt.type_string() }}) as description
 from hints

@@ -42,10 +42,10 @@ ordered as (
 )
 
 select
-    cast(period_grain as varchar) as period_grain,
+    cast(period_grain as {{ dbt.type_string() }}) as period_grain,
     cast(period_start as date) as period_start,
-    cast(dimension as varchar) as dimension,
-    cast(item as varchar) as item,
+    cast(dimension as {{ dbt.type_string() }}) as dimension,
+    cast(item as {{ dbt.type_string() }}) as item,
     cast(tickets as bigint) as tickets,
     cast(tickets / total_tickets::double as double) as share,
     cast(cumulative_tickets / total_tickets::double as double) as cumulative_share,

@@ -121,16 +121,16 @@ kb as (
 
 select
     cast(im.month_start as date) as month_start,
-    cast(im.issue_type as varchar) as issue_type,
-    cast(im.category as varchar) as category,
+    cast(im.issue_type as {{ dbt.type_string() }}) as issue_type,
+    cast(im.category as {{ dbt.type_string() }}) as category,
     cast(im.tickets as bigint) as tickets,
     cast(r.months_in_vital_few_last_3 as integer) as months_in_vital_few_last_3,
     cast(r.months_in_vital_few_last_3 >= 2 as boolean) as is_recurring,
     cast(case when ro.solved_tickets > 0 then ro.reopened_tickets / ro.solved_tickets::double end as double)
         as reopen_rate,
-    cast(tl.top_segment_id as varchar) as top_segment_id,
+    cast(tl.top_segment_id as {{ dbt.type_string() }}) as top_segment_id,
     cast(tl.segment_lift as double) as segment_lift,
-    cast(case when tl.segment_lift >= 2 then 'segment_specific' else 'system_wide' end as varchar) as scope,
+    cast(case when tl.segment_lift >= 2 then 'segment_specific' else 'system_wide' end as {{ dbt.type_string() }}) as scope,
     cast(coalesce(kb.kb_articles, 0) as integer) as kb_articles,
     cast(kb.kb_helpfulness as double) as kb_helpfulness
 from issue_months as im

@@ -1,13 +1,13 @@
 -- One row per segment version declared in seeds/segments.csv.
 select
-    cast(segment_id as varchar) as segment_id,
+    cast(segment_id as {{ dbt.type_string() }}) as segment_id,
     cast(version as integer) as version,
-    cast(name as varchar) as name,
-    cast(family as varchar) as family,
-    cast(rule as varchar) as rule,
+    cast(name as {{ dbt.type_string() }}) as name,
+    cast(family as {{ dbt.type_string() }}) as family,
+    cast(rule as {{ dbt.type_string() }}) as rule,
     cast(active_from as date) as active_from,
     cast(active_to as date) as active_to,
-    cast(owner as varchar) as owner,
+    cast(owner as {{ dbt.type_string() }}) as owner,
     coalesce(cast(use_in_rca_lift as boolean), true) as use_in_rca_lift,
     cast(active_to is null as boolean) as is_current
 from {{ ref('segments') }}

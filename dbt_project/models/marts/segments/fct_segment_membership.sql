@@ -12,7 +12,7 @@ membership as (
 
 select
     cast(month_start as date) as month_start,
-    cast(person_id as varchar) as person_id,
-    cast(segment_id as varchar) as segment_id,
+    cast(person_id as {{ dbt.type_string() }}) as person_id,
+    cast(segment_id as {{ dbt.type_string() }}) as segment_id,
     cast(segment_version as integer) as segment_version
 from membership
