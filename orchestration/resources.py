@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -80,9 +79,8 @@ def pipeline_settings(warehouse: WarehouseResource, *sources: SourceResource) ->
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
-    from dagster_dbt import DbtCliResource
-
     from orchestration.dbt_project import dbt_project
+    from orchestration.dbt_runner import DbtRunnerResource
 
     return {
         "warehouse": WarehouseResource(
@@ -111,8 +109,5 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             registration_asset_uid=env_or_empty("KOBO_REGISTRATION_ASSET_UID"),
             feedback_asset_uid=env_or_empty("KOBO_FEEDBACK_ASSET_UID"),
         ),
-        "dbt": DbtCliResource(
-            project_dir=dbt_project,
-            dbt_executable=str(Path(sys.executable).with_name("dbt")),
-        ),
+        "dbt": DbtRunnerResource(project_dir=str(dbt_project.project_dir)),
     }

@@ -52,9 +52,12 @@
 {%- endmacro %}
 
 {#- A run's setting: the dbt var `name` when given (`--vars`), else the environment variable
-    SAYPRO_DBT_<NAME>, which orchestration sets. A changed var makes dbt parse the whole project
-    again (about 8 s a run); a changed environment variable re-parses only the files reading it. -#}
+    SAYPRO_DBT_<NAME>, which orchestration sets. The variable is read only when models run, never
+    while dbt parses: the parsed project then does not depend on it, and orchestration keeps one
+    parse for every step and run (orchestration/dbt_runner.py). A changed var makes dbt parse the
+    whole project again. -#}
 {% macro run_setting(name) -%}
+    {%- if not execute -%} {{- return(var(name, none)) -}} {%- endif -%}
     {{- return(var(name, none) or env_var('SAYPRO_DBT_' ~ (name | upper), '') or none) -}}
 {%- endmacro %}
 

@@ -7,15 +7,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import (
-    DagsterDbtTranslator,
-    DagsterDbtTranslatorSettings,
-    DbtCliResource,
-    dbt_assets,
-)
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
 from ingestion.settings import Settings
 from orchestration.dbt_project import dbt_project
+from orchestration.dbt_runner import DbtRunnerResource
 from orchestration.partitions import TIMEZONE, monthly_partitions
 from orchestration.resources import WarehouseResource, pipeline_settings
 from orchestration.warehouse import web_months_behind
@@ -61,9 +57,9 @@ translator = SayProDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 
 
 def _dbt_env(settings: Settings, run_settings: dict[str, str]) -> dict[str, str]:
-    """Environment for the dbt process: warehouse, time zone, PII salt (required; demo sets its
-    own), and the run's settings as SAYPRO_DBT_<NAME> (macro run_setting) rather than `--vars`:
-    new var values at every run would make dbt parse the whole project again."""
+    """Environment dbt reads: warehouse, time zone, PII salt (required; demo sets its own), and
+    the run's settings as SAYPRO_DBT_<NAME> (macro run_setting), read when models run, so the
+    project parsed once serves every step and run (`--vars` would make dbt parse it again)."""
     return {
         "SAYPRO_WAREHOUSE": str(settings.warehouse),
         "SAYPRO_TIMEZONE": settings.timezone,
@@ -72,7 +68,7 @@ def _dbt_env(settings: Settings, run_settings: dict[str, str]) -> dict[str, str]
     }
 
 
-def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtRunnerResource,
              warehouse: WarehouseResource, period: dict[str, str] | None = None) -> Iterator[Any]:
     settings = pipeline_settings(warehouse)
     os.environ.update(_dbt_env(settings, {
@@ -87,9 +83,7 @@ def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     target = settings.data_dir / "dbt_target"
     # Unit tests check the SQL against fixed inputs: CI runs them (`make test`), production
     # runs would only repeat them, so scheduled builds leave them out (dbt Labs' advice).
-    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context,
-                         target_path=target)
-    yield from invocation.stream()
+    yield from dbt.build(context, ["build", "--exclude-resource-type", "unit_test"], target)
 
 
 @dbt_assets(
@@ -100,7 +94,7 @@ def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     name="dbt_period_models",
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
-def dbt_period_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+def dbt_period_models(context: dg.AssetExecutionContext, dbt: DbtRunnerResource,
                       warehouse: WarehouseResource):
     """Incremental models rebuilt for the selected local months (delete+insert on the period),
     together with any other month whose web visits changed since it was built (late data, or
@@ -125,7 +119,7 @@ def dbt_period_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     dagster_dbt_translator=translator,
     name="dbt_models",
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtRunnerResource,
                warehouse: WarehouseResource):
     """Seeds, staging views, intermediate models and whole-history marts."""
     yield from _run_dbt(context, dbt, warehouse)

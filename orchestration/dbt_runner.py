@@ -1,0 +1,187 @@
+"""dbt run inside the Dagster process, with the parsed project kept between steps.
+
+A dbt step through the CLI starts a Python process, imports dbt, checks its version with a
+second process and re-reads the project: about 7 s before the first model, at every step of
+every run (benchmarks/RESULTS.md, `dbt_parse`). Here dbt's programmatic runner is given the
+manifest parsed once per process (again only when a dbt file or the warehouse changes), so a
+step costs what its models cost. dbt's events are turned into Dagster events by dagster-dbt's
+own translation, exactly as for its CLI resource. See docs/ARCHITECTURE.md, "dbt in process".
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator
+from dagster_dbt.asset_utils import (
+    DAGSTER_DBT_EXCLUDE_METADATA_KEY,
+    DAGSTER_DBT_SELECT_METADATA_KEY,
+    DAGSTER_DBT_SELECTOR_METADATA_KEY,
+    get_manifest_and_translator_from_dbt_assets,
+    get_subset_selection_for_context,
+)
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
+
+# Settings that the profile (profiles.yml) reads: a change means another connection, and dbt
+# parses again, as it would from the command line.
+PROFILE_VARIABLES = ("SAYPRO_WAREHOUSE", "SAYPRO_DATA_DIR", "SAYPRO_TIMEZONE",
+                     "SAYPRO_DUCKDB_MEMORY_LIMIT", "SAYPRO_ENGINE", "SAYPRO_LAKE_URI")
+PROJECT_FOLDERS = ("models", "macros", "seeds", "tests", "plugins", "snapshots")
+LOGGED_LEVELS = {"info", "warn", "error"}
+# The events dagster-dbt turns into Dagster outputs and check results.
+RESULT_EVENTS = {"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"}
+
+
+class DbtStepError(Exception):
+    """A dbt step that did not succeed; the message holds dbt's own error lines."""
+
+
+@dataclass(frozen=True)
+class _ParseKey:
+    project_dir: str
+    target_path: str
+    profile_settings: tuple[str | None, ...]
+    project_files: tuple[int, float]
+
+
+_parsed: dict[_ParseKey, Any] = {}
+# dbt keeps its flags, adapters and event handlers in module globals: one invocation at a time.
+_dbt_lock = threading.Lock()
+
+
+def _project_fingerprint(project_dir: Path) -> tuple[int, float]:
+    """Count and newest change time of the project's files: any edit, addition or removal
+    changes it."""
+    files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    for folder in PROJECT_FOLDERS:
+        if (project_dir / folder).is_dir():
+            files.extend(p for p in (project_dir / folder).rglob("*") if p.is_file())
+    return len(files), max(p.stat().st_mtime for p in files if p.exists())
+
+
+def _common_args(project_dir: Path, target_path: Path) -> list[str]:
+    return ["--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
+            "--target-path", str(target_path), "--log-path", str(target_path),
+            "--quiet", "--no-use-colors", "--no-send-anonymous-usage-stats"]
+
+
+def _manifest(project_dir: Path, target_path: Path) -> Any:
+    """The parsed project for this warehouse, parsed at most once per process and change (dbt's
+    partial parsing makes the first parse of a known target folder short)."""
+    from dbt.cli.main import dbtRunner
+
+    key = _ParseKey(str(project_dir), str(target_path),
+                    tuple(os.environ.get(name) for name in PROFILE_VARIABLES),
+                    _project_fingerprint(project_dir))
+    if key not in _parsed:
+        # Parsing never hashes, so it never needs the salt; dbt also stores the values of the
+        # variables it reads during parsing in its partial-parse file.
+        salt = os.environ.pop("SAYPRO_PII_SALT", None)
+        try:
+            result = dbtRunner().invoke(["parse", *_common_args(project_dir, target_path)])
+        finally:
+            if salt is not None:
+                os.environ["SAYPRO_PII_SALT"] = salt
+        if not result.success:
+            raise DbtStepError(f"dbt could not parse {project_dir}: {result.exception}")
+        _parsed.clear()  # one warehouse per process at a time; keep memory flat in long runs
+        _parsed[key] = result.result
+    return _parsed[key]
+
+
+def _selection_args(context: dg.AssetExecutionContext,
+                    manifest: Mapping[str, Any],
+                    translator: DagsterDbtTranslator) -> list[str]:
+    """dbt's --select/--exclude for the assets and checks this step materialises, as dagster-dbt
+    computes them (no length limit in process, so no generated selector file)."""
+    select, indirect = get_subset_selection_for_context(
+        context=context, manifest=manifest,
+        select=context.op.tags.get(DAGSTER_DBT_SELECT_METADATA_KEY),
+        exclude=context.op.tags.get(DAGSTER_DBT_EXCLUDE_METADATA_KEY),
+        selector=context.op.tags.get(DAGSTER_DBT_SELECTOR_METADATA_KEY),
+        dagster_dbt_translator=translator,
+        current_dbt_indirect_selection_env=os.environ.get("DBT_INDIRECT_SELECTION"),
+    )
+    indirect = indirect or os.environ.get("DBT_INDIRECT_SELECTION")
+    return [*select, *(["--indirect-selection", indirect] if indirect else [])]
+
+
+def _release_warehouse() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open for the process once dbt is done, as a
+    dbt process would on exit: the pipeline's other steps open the warehouse themselves, and
+    DuckDB refuses a second in-process connection with other settings (read-only, memory cap)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()
+
+
+def invoke_dbt(project_dir: Path, target_path: Path, args: Sequence[str],
+               on_event: Callable[[dict[str, Any]], None] | None = None) -> Any:
+    """Run `dbt <args>` in this process on the project parsed once (see `_manifest`); dbt's
+    result and log events (results, and info level and above) go to `on_event` as the dicts of
+    dbt's JSON log. Returns dbt's `dbtRunnerResult`."""
+    from dbt.cli.main import dbtRunner
+    from dbt_common.events.functions import msg_to_dict
+
+    target_path.mkdir(parents=True, exist_ok=True)
+    # The profile's dbt-duckdb plugins are found through `module_paths`, relative to where a
+    # dbt command starts (the project folder); this process may have started anywhere.
+    plugins = str(project_dir / "plugins")
+    if plugins not in sys.path:
+        sys.path.append(plugins)
+
+    def collect(message: Any) -> None:
+        if on_event and (message.info.name in RESULT_EVENTS
+                         or message.info.level in LOGGED_LEVELS):
+            on_event(msg_to_dict(message))
+
+    with _dbt_lock:
+        manifest = _manifest(project_dir, target_path)
+        try:
+            return dbtRunner(manifest=manifest, callbacks=[collect]).invoke(
+                [*args, *_common_args(project_dir, target_path)])
+        finally:
+            _release_warehouse()
+
+
+class DbtRunnerResource(dg.ConfigurableResource):
+    """Runs dbt commands in this process for the assets of a `@dbt_assets` step."""
+
+    project_dir: str
+
+    def build(self, context: dg.AssetExecutionContext, args: Sequence[str],
+              target_path: Path) -> Iterator[Any]:
+        """Run `dbt <args>` for the step's selection; yield its Dagster events (outputs for
+        models and seeds, check results for tests). Raises DbtStepError if dbt fails."""
+        manifest_json, translator, project = get_manifest_and_translator_from_dbt_assets(
+            [context.assets_def])
+        command = [*args, *_selection_args(context, manifest_json, translator)]
+        context.log.info("dbt " + " ".join(command))
+        events: list[dict[str, Any]] = []
+
+        def collect(event: dict[str, Any]) -> None:
+            events.append(event)
+            if event["info"].get("level") in LOGGED_LEVELS and event["info"].get("msg"):
+                sys.stdout.write(f"{event['info']['msg']}\n")
+
+        result = invoke_dbt(Path(self.project_dir), target_path, command, collect)
+        sys.stdout.flush()
+        for event in events:
+            message = DbtCoreCliEventMessage(raw_event=event, event_history_metadata={})
+            yield from message.to_default_asset_events(
+                manifest=manifest_json, dagster_dbt_translator=translator, context=context,
+                target_path=target_path, project=project)
+        if not result.success:
+            errors = [e["info"]["msg"] for e in events if e["info"].get("level") == "error"]
+            detail = "\n".join(errors[-20:]) or str(result.exception or "no error message")
+            raise DbtStepError(f"dbt {args[0]} failed:\n{detail}")
