@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from ingestion.connection import connect
 from ingestion.settings import Settings
 
 _EXPORT = re.compile(r"\{((?:marts|reference|quality)/\w+)\}")
@@ -91,5 +92,5 @@ def _cursor() -> duckdb.DuckDBPyConnection:
     global _connection
     with _lock:
         if _connection is None:
-            _connection = duckdb.connect(":memory:")
+            _connection = connect()
         return _connection.cursor()

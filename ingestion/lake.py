@@ -33,7 +33,8 @@ from pathlib import Path
 import duckdb
 from pyarrow import fs as pafs
 
-from ingestion.raw import connect, sql_literal
+from ingestion.connection import connect
+from ingestion.raw import sql_literal
 
 LAKE_VARIABLE = "SAYPRO_LAKE_URI"
 
@@ -95,7 +96,7 @@ def check_lake(lake: Lake) -> None:
     try:
         if not lake.remote:
             Path(lake.filesystem()[1]).mkdir(parents=True, exist_ok=True)
-        with duckdb.connect() as con:
+        with connect() as con:
             lake.prepare(con)
             con.execute(f"COPY (SELECT 1 AS ok) TO {sql_literal(lake.path(name))} "
                         "(FORMAT parquet)")

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import duckdb
 
+from ingestion.connection import connect
 from ingestion.payloads import UTF8, as_utf8
 
 ENTITIES: dict[tuple[str, str], str] = {
@@ -60,14 +61,6 @@ or CSV row, the damaged end of a `.json` document, a drop file rejected whole), 
 BATCH_BYTES = 32 * 2**20
 BATCH_FILES = 256
 """Landing bytes, and files, parsed per statement when building a raw table."""
-
-
-def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    """The warehouse with DuckDB's memory capped (SAYPRO_DUCKDB_MEMORY_LIMIT, as the dbt
-    profile); beyond the cap DuckDB spills to disk instead of growing with the data."""
-    con = duckdb.connect(str(warehouse))
-    con.execute("SET memory_limit = ?", [os.environ.get("SAYPRO_DUCKDB_MEMORY_LIMIT", "3GB")])
-    return con
 
 
 def table_name(source: str, entity: str) -> str:

@@ -1,4 +1,9 @@
-"""Settings from environment variables (DESIGN.md section 3); a `.env` file is read if present."""
+"""Settings from environment variables (DESIGN.md section 3); a `.env` file in the working
+directory is read wherever settings are (variables already set take precedence).
+
+Every default lives here, once. The dbt project keeps fallbacks of its own for the data dir and
+the time zone, for dbt run by hand (orchestration passes every value); a test holds them equal.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +11,86 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
 
 if TYPE_CHECKING:
     from ingestion.lake import Lake
 
+DEFAULT_DATA_DIR = "./data"
+DEFAULT_TIMEZONE = "Africa/Johannesburg"
+DEFAULT_START_DATE = "2025-01-01"
+DEFAULT_DUCKDB_MEMORY_LIMIT = "3GB"
+"""DuckDB's own default is 80% of RAM; a cap makes large builds spill to disk instead."""
+WAREHOUSE_FILE = "warehouse.duckdb"
+"""The warehouse's name in the data dir when SAYPRO_WAREHOUSE is not set."""
+LAKE_FOLDER = "lake"
+"""The lake's folder in the data dir when SAYPRO_LAKE_URI is not set."""
 DEMO_PII_SALT = "saypro-demo-salt-not-secret"
 
 
 class SettingsError(ValueError):
     """A setting is missing or invalid; the message names the variable and the fix."""
+
+
+def load_env_file() -> None:
+    """Read `./.env` into the process environment; a variable already set is kept."""
+    load_dotenv(Path.cwd() / ".env", override=False)
+
+
+def _timezone(environ: Mapping[str, str]) -> str:
+    name = (environ.get("SAYPRO_TIMEZONE") or DEFAULT_TIMEZONE).strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(f"SAYPRO_TIMEZONE={name!r} is not a time zone: use an IANA name "
+                            f"such as {DEFAULT_TIMEZONE}.") from exc
+    return name
+
+
+def _start_date(environ: Mapping[str, str]) -> date:
+    raw = environ.get("SAYPRO_START_DATE") or DEFAULT_START_DATE
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise SettingsError(f"SAYPRO_START_DATE={raw!r} is not a date: use YYYY-MM-DD.") from exc
+
+
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|B)|\d+(\.\d+)?%", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class DuckDBLimits:
+    """What every DuckDB connection of the pipeline is given (`ingestion.connection`), the dbt
+    build's too (plugin `saypro_duckdb`): beyond `memory_limit` DuckDB spills to disk; `threads`
+    None leaves DuckDB's default, one per core."""
+
+    memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    threads: int | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> DuckDBLimits:
+        """From SAYPRO_DUCKDB_MEMORY_LIMIT and SAYPRO_DUCKDB_THREADS (the process environment
+        and `.env` when `environ` is None)."""
+        if environ is None:
+            load_env_file()
+            environ = os.environ
+        memory = (environ.get("SAYPRO_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT).strip()
+        if not _MEMORY.fullmatch(memory):
+            raise SettingsError(f"SAYPRO_DUCKDB_MEMORY_LIMIT={memory!r} is not an amount of "
+                                "memory: use a number and a unit, e.g. 3GB, 512MB or 50%.")
+        raw_threads = (environ.get("SAYPRO_DUCKDB_THREADS") or "").strip()
+        if raw_threads and not (raw_threads.isdigit() and int(raw_threads) > 0):
+            raise SettingsError(f"SAYPRO_DUCKDB_THREADS={raw_threads!r} is not a number of "
+                                "threads: use a whole number of at least 1, or unset it for "
+                                "one per core.")
+        return cls(memory, int(raw_threads) if raw_threads else None)
 
 
 @dataclass(frozen=True)
@@ -115,35 +185,32 @@ class Settings:
     engine: str = ENGINES[0]
     lake_uri: str = ""
     """SAYPRO_LAKE_URI: an absolute local folder, or an object-store URI (`s3://bucket/x`)."""
+    duckdb: DuckDBLimits = DuckDBLimits()
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """The settings of `environ`, or of the process environment and `./.env` when None.
+        Raises SettingsError, one line naming the variable and the fix, on a bad value."""
         if environ is None:
-            load_dotenv(override=False)
+            load_env_file()
             environ = dict(os.environ)
-        data_dir = Path(environ.get("SAYPRO_DATA_DIR") or "./data").resolve()
-        warehouse = Path(environ.get("SAYPRO_WAREHOUSE") or data_dir / "warehouse.duckdb")
-        raw_start = environ.get("SAYPRO_START_DATE") or "2025-01-01"
-        try:
-            start = date.fromisoformat(raw_start)
-        except ValueError as exc:
-            raise SettingsError(
-                f"SAYPRO_START_DATE={raw_start!r} is not a date: use YYYY-MM-DD."
-            ) from exc
+        data_dir = Path(environ.get("SAYPRO_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
+        warehouse = Path(environ.get("SAYPRO_WAREHOUSE") or data_dir / WAREHOUSE_FILE)
         drop = environ.get("SAYPRO_DROP_DIR")
         engine = (environ.get("SAYPRO_ENGINE") or ENGINES[0]).strip().lower()
         _check_engine(engine, environ)
-        lake = environ.get("SAYPRO_LAKE_URI") or str(data_dir / "lake")
+        lake = environ.get("SAYPRO_LAKE_URI") or str(data_dir / LAKE_FOLDER)
         return cls(
             data_dir=data_dir,
             warehouse=warehouse.resolve(),
-            timezone=environ.get("SAYPRO_TIMEZONE") or "Africa/Johannesburg",
-            start_date=start,
+            timezone=_timezone(environ),
+            start_date=_start_date(environ),
             pii_salt=environ.get("SAYPRO_PII_SALT") or None,
             drop_dir=Path(drop).resolve() if drop else None,
             env=environ,
             engine=engine,
             lake_uri=lake if "://" in lake else str(Path(lake).resolve()),
+            duckdb=DuckDBLimits.from_env(environ),
         )
 
     def source(self, name: str) -> SourceCredentials | None:

@@ -29,10 +29,11 @@ from dagster_dbt.asset_utils import (
 )
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
-# Settings that the profile (profiles.yml) reads: a change means another connection, and dbt
-# parses again, as it would from the command line.
+# Settings that the profile (profiles.yml) and its plugins read: a change means another
+# connection, and dbt parses again, as it would from the command line.
 PROFILE_VARIABLES = ("SAYPRO_WAREHOUSE", "SAYPRO_DATA_DIR", "SAYPRO_TIMEZONE",
-                     "SAYPRO_DUCKDB_MEMORY_LIMIT", "SAYPRO_ENGINE", "SAYPRO_LAKE_URI")
+                     "SAYPRO_DUCKDB_MEMORY_LIMIT", "SAYPRO_DUCKDB_THREADS", "SAYPRO_ENGINE",
+                     "SAYPRO_LAKE_URI")
 PROJECT_FOLDERS = ("models", "macros", "seeds", "tests", "plugins", "snapshots")
 LOGGED_LEVELS = {"info", "warn", "error"}
 # The events dagster-dbt turns into Dagster outputs and check results.

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 
 import dagster as dg
 
-TIMEZONE = os.getenv("SAYPRO_TIMEZONE") or "Africa/Johannesburg"
-FIRST_MONTH = (os.getenv("SAYPRO_START_DATE") or "2025-01-01")[:7]
+from ingestion.settings import Settings
+
+_settings = Settings.from_env()
+TIMEZONE = _settings.timezone
+FIRST_MONTH = f"{_settings.start_date:%Y-%m}"
 
 monthly_partitions = dg.MonthlyPartitionsDefinition(
     start_date=FIRST_MONTH, timezone=TIMEZONE, fmt="%Y-%m", end_offset=0

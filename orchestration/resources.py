@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from ingestion.settings import SOURCE_VARIABLES, Settings
+from ingestion.settings import SOURCE_VARIABLES, Settings, load_env_file
 
 
 def env_or_empty(name: str) -> dg.EnvVar | str:
@@ -16,15 +16,18 @@ def env_or_empty(name: str) -> dg.EnvVar | str:
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """Where the pipeline keeps its files and the DuckDB warehouse."""
+    """Where the pipeline keeps its files and the DuckDB warehouse. An empty field is unset:
+    `Settings` gives it its default (ingestion/settings.py, the one place of defaults)."""
 
-    data_dir: str = "./data"
+    data_dir: str = ""
     warehouse: str = ""
-    timezone: str = "Africa/Johannesburg"
-    start_date: str = "2025-01-01"
+    timezone: str = ""
+    start_date: str = ""
     pii_salt: str = ""
     drop_dir: str = ""
     lake_uri: str = ""
+    duckdb_memory_limit: str = ""
+    duckdb_threads: str = ""
 
     def environ(self) -> dict[str, str]:
         values = {
@@ -35,6 +38,8 @@ class WarehouseResource(dg.ConfigurableResource):
             "SAYPRO_PII_SALT": self.pii_salt,
             "SAYPRO_DROP_DIR": self.drop_dir,
             "SAYPRO_LAKE_URI": self.lake_uri,
+            "SAYPRO_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "SAYPRO_DUCKDB_THREADS": self.duckdb_threads,
         }
         return {k: v for k, v in values.items() if v}
 
@@ -79,18 +84,22 @@ def pipeline_settings(warehouse: WarehouseResource, *sources: SourceResource) ->
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
+    """The resources, each field bound to its environment variable when set (`.env` read)."""
     from orchestration.dbt_project import dbt_project
     from orchestration.dbt_runner import DbtRunnerResource
 
+    load_env_file()
     return {
         "warehouse": WarehouseResource(
-            data_dir=env_or_empty("SAYPRO_DATA_DIR") or "./data",
+            data_dir=env_or_empty("SAYPRO_DATA_DIR"),
             warehouse=env_or_empty("SAYPRO_WAREHOUSE"),
-            timezone=env_or_empty("SAYPRO_TIMEZONE") or "Africa/Johannesburg",
-            start_date=env_or_empty("SAYPRO_START_DATE") or "2025-01-01",
+            timezone=env_or_empty("SAYPRO_TIMEZONE"),
+            start_date=env_or_empty("SAYPRO_START_DATE"),
             pii_salt=env_or_empty("SAYPRO_PII_SALT"),
             drop_dir=env_or_empty("SAYPRO_DROP_DIR"),
             lake_uri=env_or_empty("SAYPRO_LAKE_URI"),
+            duckdb_memory_limit=env_or_empty("SAYPRO_DUCKDB_MEMORY_LIMIT"),
+            duckdb_threads=env_or_empty("SAYPRO_DUCKDB_THREADS"),
         ),
         "zendesk": SourceResource(
             name="zendesk", base_url=env_or_empty("ZENDESK_BASE_URL"),

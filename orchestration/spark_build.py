@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
+
+from ingestion.connection import connect
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 DEFAULT_MASTER = "local[2]"
@@ -59,7 +60,7 @@ def check_setup() -> None:
 def hand_over(warehouse: Path, lake_uri: str) -> None:
     """Copy the DuckDB tables dbt reads but other stages own into the lake (HANDED_OVER)."""
     lake = lake_uri.rstrip("/")
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(warehouse, read_only=True) as con:
         for table, folder in HANDED_OVER.items():
             schema, name = table.split(".")
             exists = con.execute(

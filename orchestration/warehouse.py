@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pandas as pd
+
+from ingestion.connection import connect
 
 
 def table_row_count(warehouse: Path, table: str) -> int:
     if not warehouse.exists():
         return 0
-    with duckdb.connect(str(warehouse)) as con:
+    with connect(warehouse) as con:
         schema, name = table.split(".")
         exists = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
@@ -21,7 +22,7 @@ def table_row_count(warehouse: Path, table: str) -> int:
 
 
 def table_preview(warehouse: Path, table: str, limit: int = 10) -> pd.DataFrame:
-    with duckdb.connect(str(warehouse)) as con:
+    with connect(warehouse) as con:
         return con.execute(f"SELECT * FROM {table} LIMIT {int(limit)}").df()
 
 
@@ -31,7 +32,7 @@ def web_months_behind(warehouse: Path) -> list[date]:
     after its start. The monthly period models rebuild them with the partition's month."""
     if not warehouse.exists():
         return []
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(warehouse, read_only=True) as con:
         tables = {r[0] for r in con.execute(
             "SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()}
         if "staging.stg_matomo__visits" not in tables:
@@ -53,7 +54,7 @@ def source_modes(warehouse: Path) -> dict[str, str]:
     """How each source was last pulled (`api`, `drop`, `skipped`), from `raw._source_status`."""
     if not warehouse.exists():
         return {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(warehouse, read_only=True) as con:
         if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' "
                            "AND table_name = '_source_status'").fetchone()[0]:
             return {}
@@ -80,7 +81,7 @@ def set_aside_counts(warehouse: Path) -> dict[str, dict[str, int]]:
         return {}
     from ingestion.raw import ENTITIES, table_name
 
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(warehouse, read_only=True) as con:
         tables = {r[0] for r in con.execute(
             "SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()}
         parts = [f"SELECT source, '{kind}' AS kind, count(*) AS n FROM {table} GROUP BY source"

@@ -33,7 +33,9 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from ingestion.connection import connect
 from ingestion.raw import ENTITIES, sql_literal
+from ingestion.settings import DuckDBLimits
 from quality import history
 from quality.gx_suite import KEY_COLUMN, RuleOutcome, disagreements
 from quality.spec import DRIFT_COLUMNS, JSON_TYPE_NAMES, EntitySpec, Rule, flatten_sql
@@ -49,8 +51,6 @@ ALL_FAIL_MIN_ROWS = 5
 MAX_QUARANTINE_SHARE = 0.10
 SHARE_MIN_ROWS = 20
 """More than this share of rows quarantined blocks the batch (batches of >= SHARE_MIN_ROWS)."""
-DUCKDB_MEMORY_LIMIT = "1GB"
-"""DuckDB memory cap of the validation connection (the flattened batch spills beyond it)."""
 GX_SAMPLE_KEYS = 1_000
 """The GX suite runs on the rows of this many keys picked by hash plus this many keys with a
 failing row rule (see `_gx_sample`)."""
@@ -572,26 +572,27 @@ def _sample_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def validate_entity(warehouse: Path, source: str, entity: str, *, run_id: str,
-                    as_of: datetime, only_new_loads: bool = True) -> EntityValidation:
+                    as_of: datetime, only_new_loads: bool = True,
+                    limits: DuckDBLimits | None = None) -> EntityValidation:
     """Validate the not-yet-validated loads of `raw.<source>__<entity>`.
 
     Writes quarantine rows, validated loads and history; returns the outcome. A missing or
-    empty raw table (or no new loads) gives a passing result with `rows_checked == 0`.
+    empty raw table (or no new loads) gives a passing result with `rows_checked == 0`. DuckDB
+    works within `limits` (default: the settings'); the flattened batch spills beyond them.
     """
     spec = get_spec(source, entity)
     as_of = _utc(as_of)
     started = datetime.now(UTC)
-    with duckdb.connect(str(warehouse)) as con:
+    with connect(warehouse, limits=limits) as con:
         con.execute("SET TimeZone = 'UTC'")
-        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
         history.ensure_schema(con)
         res = _validate(con, spec, run_id, as_of, only_new_loads)
         history.write_results(con, res, started, datetime.now(UTC))
     return res
 
 
-def validate_all(warehouse: Path, *, run_id: str, as_of: datetime,
-                 report_dir: Path) -> list[EntityValidation]:
+def validate_all(warehouse: Path, *, run_id: str, as_of: datetime, report_dir: Path,
+                 limits: DuckDBLimits | None = None) -> list[EntityValidation]:
     """Validate every raw entity and write `report_dir/validation_<run_id>.html`.
 
     An entity whose validation crashes gets a blocking failure naming the error; the other
@@ -603,11 +604,11 @@ def validate_all(warehouse: Path, *, run_id: str, as_of: datetime,
     for source, entity in SPECS:
         try:
             results.append(validate_entity(warehouse, source, entity, run_id=run_id,
-                                           as_of=as_of))
+                                           as_of=as_of, limits=limits))
         except Exception as exc:  # reported as a blocking failure of that entity
             res = EntityValidation(source, entity, run_id, passed=False, blocking_failures=[
                 f"raw.{source}__{entity}: validation crashed: {type(exc).__name__}: {exc}"])
-            with duckdb.connect(str(warehouse)) as con:
+            with connect(warehouse, limits=limits) as con:
                 history.ensure_schema(con)
                 now = datetime.now(UTC)
                 history.write_results(con, res, now, now)

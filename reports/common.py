@@ -12,12 +12,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import matplotlib
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from ingestion.connection import connect
+from ingestion.settings import DuckDBLimits
 from reports.units import is_missing
 
 matplotlib.use("Agg")
@@ -69,10 +70,11 @@ class ReportResult:
 
 
 class Marts:
-    """Read-only access to the marts; a missing mart reads as empty and is noted."""
+    """Read-only access to the marts; a missing mart reads as empty and is noted. DuckDB works
+    within `limits` (default: the settings')."""
 
-    def __init__(self, warehouse: Path) -> None:
-        self.con = duckdb.connect(str(warehouse)) if warehouse.exists() else None
+    def __init__(self, warehouse: Path, limits: DuckDBLimits | None = None) -> None:
+        self.con = connect(warehouse, limits=limits) if warehouse.exists() else None
         self.missing: list[str] = []
 
     def query(self, mart: str, sql: str, params: list[Any] | None = None,

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.connection import connect
+from ingestion.settings import DuckDBLimits
+
 # Beside the marts, for the dashboard (dashboard/): the seeds it labels and follows up with, and
 # the quality history as counts only (quarantined rows' keys and reasons, and the failures'
 # example values, may hold personal data and stay in the warehouse). Path under the exports
@@ -37,12 +40,14 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
     os.replace(temporary, target)
 
 
-def export_marts(warehouse: Path, out_dir: Path) -> dict[str, int]:
+def export_marts(warehouse: Path, out_dir: Path,
+                 limits: DuckDBLimits | None = None) -> dict[str, int]:
     """Write `out_dir/<mart>.parquet` for every table and view of schema `marts`, and the
-    EXTRA_EXPORTS that exist to `<out_dir>/../<path>.parquet`; returns the marts' row counts."""
+    EXTRA_EXPORTS that exist to `<out_dir>/../<path>.parquet`; returns the marts' row counts.
+    DuckDB works within `limits` (default: the settings')."""
     out_dir.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
-    with duckdb.connect(str(warehouse)) as con:
+    with connect(warehouse, limits=limits) as con:
         marts = [r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' "
             "ORDER BY 1").fetchall()]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from ingestion.settings import DuckDBLimits
 from reports.common import (
     Finding,
     Labels,
@@ -76,8 +77,9 @@ def _table(frame: pd.DataFrame, columns: dict[str, Any]) -> dict[str, Any]:
     return {"columns": list(columns), "rows": rows}
 
 
-def render_support_monthly(warehouse: Path, month: str, out_dir: Path) -> ReportResult:
-    marts = Marts(Path(warehouse))
+def render_support_monthly(warehouse: Path, month: str, out_dir: Path,
+                           limits: DuckDBLimits | None = None) -> ReportResult:
+    marts = Marts(Path(warehouse), limits)
     try:
         return _render(marts, month, month_start(month), Path(out_dir))
     finally:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from ingestion.settings import DuckDBLimits
 from reports.actions import add_corrective_actions
 from reports.common import Finding, Labels, Marts, ReportResult, pareto_chart, render, source_notes
 from reports.experiments import add_experiments
@@ -44,8 +45,9 @@ def _driver(driver: str, labels: Labels) -> str:
         else driver.replace("_", " ")
 
 
-def render_quarterly_review(warehouse: Path, quarter: str, out_dir: Path) -> ReportResult:
-    marts = Marts(Path(warehouse))
+def render_quarterly_review(warehouse: Path, quarter: str, out_dir: Path,
+                            limits: DuckDBLimits | None = None) -> ReportResult:
+    marts = Marts(Path(warehouse), limits)
     try:
         return _render(marts, quarter.upper(), Path(out_dir))
     finally:

@@ -57,12 +57,15 @@ translator = SayProDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 
 
 def _dbt_env(settings: Settings, run_settings: dict[str, str]) -> dict[str, str]:
-    """Environment dbt reads: warehouse, time zone, PII salt (required; demo sets its own), and
-    the run's settings as SAYPRO_DBT_<NAME> (macro run_setting), read when models run, so the
-    project parsed once serves every step and run (`--vars` would make dbt parse it again)."""
+    """Environment dbt reads: warehouse, time zone, DuckDB's limits, PII salt (required; demo
+    sets its own), and the run's settings as SAYPRO_DBT_<NAME> (macro run_setting), read when
+    models run, so the project parsed once serves every step and run (`--vars` would make dbt
+    parse it again)."""
     return {
         "SAYPRO_WAREHOUSE": str(settings.warehouse),
         "SAYPRO_TIMEZONE": settings.timezone,
+        "SAYPRO_DUCKDB_MEMORY_LIMIT": settings.duckdb.memory_limit,
+        "SAYPRO_DUCKDB_THREADS": str(settings.duckdb.threads or ""),
         "SAYPRO_PII_SALT": settings.require_pii_salt(),
         **{f"SAYPRO_DBT_{name.upper()}": value for name, value in run_settings.items()},
     }

@@ -4,8 +4,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import dagster as dg
-import duckdb
 
+from ingestion.connection import connect
 from orchestration.resources import WarehouseResource, pipeline_settings
 
 RESULTS_KEY = dg.AssetKey(["marts", "experiment_results"])
@@ -25,7 +25,7 @@ def sample_ratio_mismatches(warehouse: Path) -> list[Mismatch]:
     """Experiments whose units per variant do not fit the planned allocation (srm_flag)."""
     if not warehouse.exists():
         return []
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(warehouse, read_only=True) as con:
         tables = {r[0] for r in con.execute(
             "SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()}
         if not {"marts.experiment_results", "raw.experiments"} <= tables:

@@ -45,7 +45,8 @@ def quarantine(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     settings = pipeline_settings(warehouse)
     report_dir = settings.quality_dir
     results = validate_all(settings.warehouse, run_id=context.run.run_id,
-                           as_of=datetime.now(UTC), report_dir=report_dir)
+                           as_of=datetime.now(UTC), report_dir=report_dir,
+                           limits=settings.duckdb)
     report = report_dir / f"validation_{context.run.run_id}.html"
     by_entity = {(r.source, r.entity): r for r in results}
     checked = quarantined = 0

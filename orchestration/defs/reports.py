@@ -42,7 +42,7 @@ def mart_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     from reports.exports import export_marts
 
     settings = pipeline_settings(warehouse)
-    counts = export_marts(settings.warehouse, settings.exports_dir)
+    counts = export_marts(settings.warehouse, settings.exports_dir, settings.duckdb)
     return dg.MaterializeResult(metadata={
         "folder": dg.MetadataValue.path(str(settings.exports_dir)),
         "marts": len(counts),
@@ -63,7 +63,7 @@ def support_monthly_report(context: dg.AssetExecutionContext, warehouse: Warehou
 
     settings = pipeline_settings(warehouse)
     result = render_support_monthly(settings.warehouse, context.partition_key,
-                                    settings.reports_dir)
+                                    settings.reports_dir, settings.duckdb)
     return dg.MaterializeResult(metadata=_report_metadata(result))
 
 
@@ -79,5 +79,5 @@ def quarterly_review_report(context: dg.AssetExecutionContext, warehouse: Wareho
 
     settings = pipeline_settings(warehouse)
     result = render_quarterly_review(settings.warehouse, quarter_label(context.partition_key),
-                                     settings.reports_dir)
+                                     settings.reports_dir, settings.duckdb)
     return dg.MaterializeResult(metadata=_report_metadata(result))
