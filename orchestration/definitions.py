@@ -1,7 +1,5 @@
 """Entry point of the Dagster code location: everything under `orchestration/defs/`."""
 
-from pathlib import Path
-
 import dagster as dg
 
 from ingestion.settings import Settings, SettingsError
@@ -13,8 +11,10 @@ except SettingsError as error:
     # deep in the loading of the definitions.
     raise SystemExit(f"saypro: {error}") from None
 
-from orchestration import defs as defs_package
+# Before Dagster looks for the project's pyproject.toml: a non-editable install has neither it
+# nor the dbt project, and importing orchestration.dbt_project fails on the latter with its
+# own message (install editable from the checkout).
+from orchestration.dbt_project import DBT_PROJECT_DIR
 
-# The root given, not searched for (a pyproject.toml above this file): a non-editable install has
-# none, and should fail on the missing dbt project with its own message (orchestration.dbt_project).
-defs = dg.load_defs(defs_package, project_root=Path(__file__).resolve().parents[1])
+# `[tool.dg.project]` of the checkout's pyproject.toml names the defs module.
+defs = dg.load_from_defs_folder(path_within_project=DBT_PROJECT_DIR.parent)

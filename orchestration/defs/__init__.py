@@ -1,1 +1,1 @@
-"""Every module here is loaded by `orchestration.definitions` (dg.load_defs)."""
+"""Every module here is loaded by `orchestration.definitions` (dg.load_from_defs_folder)."""
