@@ -173,7 +173,7 @@ def _experiment_statistics(session: Any) -> pd.DataFrame:
     return comparisons(
         _frame(session, "select * from intermediate.int_experiments_validated"),
         _frame(session, "select experiment_id, variant, is_multi_variant, count(*) as units "
-                        "from marts.fct_experiment_exposures group by all"),
+                        "from intermediate.int_experiment_exposures group by all"),
         _frame(session, "select experiment_id, variant, metric_id, numerator, denominator, "
                         "count(*) as units from intermediate.int_experiment_outcomes_measured "
                         "group by all"))

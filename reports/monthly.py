@@ -65,10 +65,10 @@ def _count(value: Any) -> str:
     return "n/a" if pd.isna(value) else f"{int(value):,}"
 
 
-def _compliance(statuses: pd.Series) -> str:
-    """SLA compliance met / (met + breached) of one group's SLA statuses."""
-    met, breached = statuses.get("met", 0), statuses.get("breached", 0)
-    return fmt_value(met / (met + breached) if met + breached else None, "rate")
+def _compliance(value: Any, met: Any, breached: Any) -> str:
+    """A compliance as the mart gives it, with its n (met + breached); NULL = suppressed."""
+    n = int(met) + int(breached)
+    return fmt_value(value, "rate") + f" (n = {n:,})"
 
 
 def _table(frame: pd.DataFrame, columns: dict[str, Any]) -> dict[str, Any]:
@@ -168,9 +168,8 @@ def _render(marts: Marts, month: str, start: date, out_dir: Path) -> ReportResul
                      "month, or the month has not been built yet.")
     add_gap_list(marts, labels, score, "month", start, sections, findings, limit=10)
 
-    tickets = marts.query("fct_tickets", "SELECT category, channel, priority, frt_sla_status, "
-                          "resolution_sla_status FROM marts.fct_tickets WHERE created_month = ?",
-                          [start])
+    tickets = marts.query("fct_tickets", "SELECT category, channel FROM marts.fct_tickets "
+                          "WHERE created_month = ?", [start])
     if len(tickets):
         by_category = tickets.category.value_counts()
         sections.append({"id": "fig-volume-category", "title": "Ticket volume by category",
@@ -185,16 +184,26 @@ def _render(marts: Marts, month: str, start: date, out_dir: Path) -> ReportResul
         sections.append({"id": "fig-volume-channel", "title": "Ticket volume by channel",
                          "table": {"columns": ["Channel", "Tickets"], "rows": [
                              {"Channel": k, "Tickets": f"{v:,}"} for k, v in by_channel.items()]}})
-        sla_rows = []
-        for priority, group in tickets.groupby(tickets.priority.fillna("none")):
-            frt = group.frt_sla_status.value_counts()
-            res = group.resolution_sla_status.value_counts()
-            sla_rows.append({
-                "Priority": priority, "Tickets": len(group),
-                "First-reply SLA": _compliance(frt), "Resolution SLA": _compliance(res)})
+    # Compliance is computed once, in dbt: per priority in support_sla_monthly, over all
+    # priorities the KPI itself (kpi_values, through support_monthly's headline row).
+    sla = marts.query("support_sla_monthly", "SELECT * FROM marts.support_sla_monthly "
+                      "WHERE month_start = ? ORDER BY tickets DESC, priority", [start])
+    if len(sla):
+        sla_rows = [{"Priority": r.priority, "Tickets": f"{int(r.tickets):,}",
+                     "First-reply SLA": _compliance(r.frt_sla_compliance, r.frt_met,
+                                                    r.frt_breached),
+                     "Resolution SLA": _compliance(r.resolution_sla_compliance,
+                                                   r.resolution_met, r.resolution_breached)}
+                    for r in sla.itertuples()]
+        if len(this):
+            row = this.iloc[0]
+            sla_rows.append({"Priority": "all priorities",
+                             "Tickets": f"{int(row.tickets_created):,}",
+                             "First-reply SLA": fmt_value(row.frt_sla_compliance, "rate"),
+                             "Resolution SLA": fmt_value(row.resolution_sla_compliance, "rate")})
         sections.append({"id": "fig-sla-priority", "title": "SLA compliance by priority",
-                         "text": "Compliance = met / (met + breached); targets from seed "
-                                 "sla_targets.",
+                         "text": "Compliance = met / (met + breached), n = met + breached; "
+                                 "not shown (n/a) below 10. Targets from seed sla_targets.",
                          "table": {"columns": list(sla_rows[0]), "rows": sla_rows}})
 
     backlog = marts.query("fct_ticket_backlog_daily", "SELECT day, sum(backlog_tickets) AS b "

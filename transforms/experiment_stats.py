@@ -20,7 +20,7 @@ of fit of the units per variant against the planned allocation (scipy); srm_flag
 (statsmodels NormalIndPower on the standardised effect), with the control's standard deviation
 and the two sample sizes, as a share of the control value.
 
-Units are the non-multi-variant units of fct_experiment_exposures. Outcomes arrive grouped by
+Units are the non-multi-variant units of int_experiment_exposures. Outcomes arrive grouped by
 distinct (numerator, denominator) with their number of units (frequency weights), so the
 frame stays small at any traffic.
 
@@ -249,7 +249,7 @@ def comparisons(experiments: pd.DataFrame, exposures: pd.DataFrame,
                 outcomes: pd.DataFrame) -> pd.DataFrame:
     """The rows of int_experiment_comparisons_tested. `experiments`: int_experiments_validated;
     `exposures`: units per experiment_id, variant, is_multi_variant (of
-    fct_experiment_exposures); `outcomes`: units per experiment_id, variant, metric_id,
+    int_experiment_exposures); `outcomes`: units per experiment_id, variant, metric_id,
     numerator, denominator (of int_experiment_outcomes_measured)."""
     rows: list[dict[str, Any]] = []
     for experiment in experiments.to_dict("records"):

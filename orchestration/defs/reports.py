@@ -13,11 +13,13 @@ from orchestration.resources import WarehouseResource, pipeline_settings
 
 @cache
 def mart_keys() -> list[dg.AssetKey]:
-    """Asset keys of every dbt model in schema `marts`, read from the parsed manifest."""
+    """Asset keys of every dbt model in schema `marts`, read from the parsed manifest; ephemeral
+    ones (part of the model reading them, no table) are no asset."""
     manifest = json.loads(dbt_project.manifest_path.read_text())
     return sorted(
         (dg.AssetKey(["marts", node["name"]]) for node in manifest["nodes"].values()
-         if node["resource_type"] == "model" and node["schema"] == "marts"),
+         if node["resource_type"] == "model" and node["schema"] == "marts"
+         and node["config"]["materialized"] != "ephemeral"),
         key=lambda key: key.to_user_string(),
     )
 

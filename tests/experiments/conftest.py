@@ -33,6 +33,8 @@ SEEDS = (7, 23)
 SOURCES = ("zendesk", "matomo", "moodle", "kobo")
 AS_OF = "2026-01-15T00:00:00+00:00"
 EXPERIMENT_MARTS = ("+experiment_results", "+fct_experiment_exposures")
+# Marts the tests recompute the results from (the experiment models read intermediate models)
+REFERENCE_MARTS = ("fct_enrolments",)
 
 
 def load_statistics() -> ModuleType:
@@ -91,6 +93,6 @@ def experiment_build(request: pytest.FixtureRequest,
     # the dbt unit tests run in the full builds of tests/dbt and tests/kpi
     proc = run_dbt(DBT_PROJECT, root, data_dir, warehouse, "build", "--indirect-selection",
                    "buildable", "--exclude-resource-type", "unit_test",
-                   "--select", *EXPERIMENT_MARTS)
+                   "--select", *EXPERIMENT_MARTS, *REFERENCE_MARTS)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     return ExperimentBuild(request.param, drop, warehouse)

@@ -24,3 +24,16 @@ def test_definitions_load_without_deprecated_loaders(tmp_path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.splitlines() == [
         "none", "['daily_pull', 'monthly_refresh', 'quarterly_review']"]
+
+
+def test_ephemeral_models_are_no_assets() -> None:
+    """marts/kpi/kpi_observations is part of kpi_values (ephemeral): no table, no asset, and
+    the exports do not wait for it."""
+    import dagster as dg
+
+    from orchestration.defs.reports import mart_keys
+
+    keys = mart_keys()
+    assert dg.AssetKey(["marts", "kpi_values"]) in keys
+    assert dg.AssetKey(["marts", "support_sla_monthly"]) in keys
+    assert dg.AssetKey(["marts", "kpi_observations"]) not in keys

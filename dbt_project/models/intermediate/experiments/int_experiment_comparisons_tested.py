@@ -8,7 +8,7 @@ from transforms.experiment_stats import comparisons
 def model(dbt, session):
     dbt.config(materialized="table")
     experiments = dbt.ref("int_experiments_validated").df()
-    exposures = dbt.ref("fct_experiment_exposures").aggregate(
+    exposures = dbt.ref("int_experiment_exposures").aggregate(
         "experiment_id, variant, is_multi_variant, count(*) as units",
         "experiment_id, variant, is_multi_variant").df()
     outcomes = dbt.ref("int_experiment_outcomes_measured").aggregate(

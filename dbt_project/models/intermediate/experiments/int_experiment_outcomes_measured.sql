@@ -15,7 +15,7 @@
 --                         does not count
 --   tickets_per_unit_30d  Zendesk tickets the person created
 -- A visitor unit's visits are those of its visitorId, a person unit's those with its userId.
--- The person metrics use the unit's person (fct_experiment_exposures.person_id): a visitor who
+-- The person metrics use the unit's person (int_experiment_exposures.person_id): a visitor who
 -- never logged in has none, so it counts with 0 registrations, enrolments and tickets.
 with units as (
     select
@@ -27,7 +27,7 @@ with units as (
         x.first_exposed_at,
         least(x.first_exposed_at + interval 30 day, e.windows_close_by) as window_ends_before,
         e.metrics
-    from {{ ref('fct_experiment_exposures') }} as x
+    from {{ ref('int_experiment_exposures') }} as x
     join {{ ref('int_experiments_validated') }} as e using (experiment_id)
     where not x.is_multi_variant
 ),
@@ -66,10 +66,10 @@ web as (
 
 -- Downstream records of the unit's person in its window: one count per source.
 {%- set downstream = [
-    ('registrations', 'fct_survey_responses', 'submitted_at', "and r.form = 'registration'"),
-    ('enrolments', 'fct_enrolments', 'course_start_at', ''),
-    ('completions', 'fct_enrolments', 'completed_at', "and r.is_completed and r.programme = 'course'"),
-    ('tickets', 'fct_tickets', 'created_at', ''),
+    ('registrations', 'int_survey_responses_classified', 'submitted_at', "and r.form = 'registration'"),
+    ('enrolments', 'int_enrolments_joined', 'course_start_at', ''),
+    ('completions', 'int_enrolments_joined', 'completed_at', "and r.is_completed and r.programme = 'course'"),
+    ('tickets', 'int_tickets_measured', 'created_at', ''),
 ] %}
 {%- for name, model, anchor, condition in downstream %}
 {{ name }} as (

@@ -1,11 +1,13 @@
 -- Person x local month attributes that segment rules (seeds/segments.csv) are written against.
 -- One row per person and month from the person's signup month to the last month with data.
 -- Demographics are those of the person's latest registration submitted up to the month's end
--- (so a person who moves province changes segment from that month), falling back to dim_person.
+-- (so a person who moves province changes segment from that month), falling back to the
+-- person's own (int_people_resolved, as dim_person). Only intermediate and staging models are
+-- read: the intermediate layer never reads marts.
 {% set tz = local_timezone() %}
 
 with people as (
-    select * from {{ ref('dim_person') }}
+    select * from {{ ref('int_people_resolved') }}
 ),
 
 registrations as (
@@ -19,8 +21,8 @@ registrations as (
 ),
 
 tickets as (
-    select person_id, created_month as month_start, category
-    from {{ ref('fct_tickets') }}
+    select person_id, {{ local_month('created_at') }} as month_start, category
+    from {{ ref('int_tickets_measured') }}
     where person_id is not null
 ),
 
@@ -29,10 +31,10 @@ listing as (
 ),
 
 data_months as (
-    select created_month as m from {{ ref('fct_tickets') }}
-    union all select date_trunc('month', visit_date)::date from {{ ref('fct_web_visits') }}
-    union all select cohort_month from {{ ref('fct_enrolments') }}
-    union all select {{ local_month('submitted_at') }} from {{ ref('fct_survey_responses') }}
+    select {{ local_month('created_at') }} as m from {{ ref('int_tickets_measured') }}
+    union all select visit_month from {{ ref('stg_matomo__visits') }}
+    union all select cohort_month from {{ ref('int_enrolments_joined') }}
+    union all select {{ local_month('submitted_at') }} from {{ ref('int_survey_responses_classified') }}
     union all select date_trunc('month', signup_date)::date from people
 ),
 

@@ -2,10 +2,10 @@
 -- the period, with n, 95% interval and reliability (DESIGN.md sections 6 and 8).
 -- A record counts for a segment when its person is a member in the record's month, so a
 -- quarter's segment value pools the three months' member records.
--- obs is a view over the facts, cheap to read again: each consumer reads it rather than
--- DuckDB materialising (and spilling) tens of millions of rows once.
+-- obs (kpi_observations, ephemeral) is a query over the facts, cheap to read again: each
+-- consumer reads it rather than DuckDB materialising (and spilling) tens of millions of rows once.
 with obs as not materialized (
-    select * from {{ ref('int_kpi_observations') }}
+    select * from {{ ref('kpi_observations') }}
 ),
 
 catalog as (

@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='ephemeral', contract={'enforced': false}) }}
 -- Record-level KPI observations in one long relation, so that every KPI is aggregated the same
 -- way per period and segment in kpi_values. One row per (KPI, record) that belongs to the KPI:
 --   month_start  local month of the record's anchor date (DESIGN.md section 6)
@@ -9,9 +9,11 @@
 --                response or enrolment is one subject of its own
 --   num, den     numerator / denominator contributions of rate KPIs
 --   x            the value of median / mean / NPS KPIs
--- A view: kpi_values is its only reader and aggregates it straight from the facts, rather than
--- writing seven rows per visit to a table first. The fact CTEs are not materialised: each
--- branch scans only the columns it needs.
+-- It reads the core marts (the facts as published), so it belongs to the marts layer; it is
+-- ephemeral, a part of kpi_values, its only reader: kpi_values aggregates it straight from the
+-- facts rather than writing seven rows per visit to a table first, and it is neither exported
+-- nor a contract of its own. The fact CTEs are not materialised: each branch scans only the
+-- columns it needs.
 {% set employed = "('employed', 'self_employed', 'informal_trader')" %}
 
 with tickets as not materialized (
