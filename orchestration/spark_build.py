@@ -221,6 +221,10 @@ class SparkBuild:
     def run(self, session: Any, select: tuple[str, ...] = ()) -> None:
         """Seeds, then every model (or those of `select`) from scratch; each Python model is
         computed here once its parents are built, and its descendants after it."""
+        with _spark_env(self.lake_uri, None):
+            self._run(session, select)
+
+    def _run(self, session: Any, select: tuple[str, ...]) -> None:
         self.dbt("seed", "--full-refresh")
         selection = ["--select", *select] if select else []
         later = [f"{name}+" for name in PYTHON_MODELS]

@@ -119,3 +119,34 @@
 {% macro spark__months_between_starts(start, end) -%}timestampdiff(MONTH, {{ start }}, {{ end }}){%- endmacro %}
 {% macro spark__day_series(first, last) -%}sequence({{ first }}, {{ last }}, interval 1 day){%- endmacro %}
 {% macro spark__period_incremental_strategy() -%}{{ return('insert_overwrite') }}{%- endmacro %}
+
+{#- Seeds: dbt-spark's session connection pastes seed values into the INSERT unescaped, so a
+    value with a quote (a hypothesis, a segment rule) breaks it; here each value is an escaped
+    Spark literal. -#}
+{% macro spark__load_csv_rows(model, agate_table) -%}
+    {%- set column_override = model['config'].get('column_types', {}) -%}
+    {%- set statements = [] -%}
+    {%- for chunk in agate_table.rows | batch(get_batch_size()) -%}
+        {%- set sql -%}
+            insert into {{ this.render() }} values
+            {% for row in chunk -%}
+                ({%- for value in row -%}
+                    {%- set type = column_override.get(agate_table.column_names[loop.index0],
+                                                       adapter.convert_type(agate_table, loop.index0)) -%}
+                    cast({{ spark_literal(value) }} as {{ type }}){%- if not loop.last %}, {% endif -%}
+                {%- endfor -%}){%- if not loop.last %},{% endif %}
+            {% endfor %}
+        {%- endset -%}
+        {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
+        {%- if loop.first -%}{%- do statements.append(sql) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(statements[0] if statements else '') }}
+{%- endmacro %}
+
+{% macro spark_literal(value) -%}
+    {%- if value is none -%}null
+    {%- elif value is boolean -%}{{ 'true' if value else 'false' }}
+    {%- elif value is number -%}{{ value }}
+    {%- else -%}'{{ value | string | replace('\\', '\\\\') | replace("'", "\\'") }}'
+    {%- endif -%}
+{%- endmacro %}
