@@ -83,3 +83,7 @@
     list_transform(generate_series({{ first }}, {{ last }}, interval 1 day), lambda d: cast(d as date))
 {%- endmacro %}
 {% macro duckdb__period_incremental_strategy() -%}{{ return('delete+insert') }}{%- endmacro %}
+{% macro duckdb__arg_max_by(value, keys) -%}
+    arg_max({{ value }}, {% if keys | length > 1 %}({{ keys | join(', ') }}){% else %}{{ keys[0] }}{% endif %})
+{%- endmacro %}
+{% macro duckdb__quantile(expr, q) -%}quantile_cont({{ expr }}, {{ q }}){%- endmacro %}

@@ -77,3 +77,7 @@
 {#- Strategy of the month-incremental models (DuckDB: delete+insert of the period; the Spark
     build rebuilds them whole, its parquet tables overwrite). -#}
 {% macro period_incremental_strategy() -%}{{ return(adapter.dispatch('period_incremental_strategy')()) }}{%- endmacro %}
+{#- The `value` of the row with the largest (keys...) tuple. -#}
+{% macro arg_max_by(value, keys) -%}{{ adapter.dispatch('arg_max_by')(value, keys) }}{%- endmacro %}
+{#- Quantile `q` of `expr`, interpolated linearly between the nearest ranks. -#}
+{% macro quantile(expr, q) -%}{{ adapter.dispatch('quantile')(expr, q) }}{%- endmacro %}

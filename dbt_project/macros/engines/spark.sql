@@ -111,6 +111,10 @@
 {% macro spark__arg_min_by(value, keys) -%}
     min_by({{ value }}, {% if keys | length > 1 %}struct({{ keys | join(', ') }}){% else %}{{ keys[0] }}{% endif %})
 {%- endmacro %}
+{% macro spark__arg_max_by(value, keys) -%}
+    max_by({{ value }}, {% if keys | length > 1 %}struct({{ keys | join(', ') }}){% else %}{{ keys[0] }}{% endif %})
+{%- endmacro %}
+{% macro spark__quantile(expr, q) -%}percentile({{ expr }}, {{ q }}){%- endmacro %}
 {% macro spark__seconds_between(start, end) -%}
     (cast(unix_micros({{ end }}) - unix_micros({{ start }}) as double) / 1000000)
 {%- endmacro %}

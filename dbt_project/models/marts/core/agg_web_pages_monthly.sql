@@ -10,7 +10,7 @@ with visits as (
 ),
 
 views as (
-    select visit_month, unnest(page_views) as page from visits
+    select visit_month, {{ explode_list("page_views") }} as page from visits
 ),
 
 pages as (

@@ -33,7 +33,7 @@ kpis as (
 
 backlog as (
     select date_trunc('month', day)::date as month_start,
-           arg_max(total, day)::bigint as backlog_end_of_month
+           {{ arg_max_by("total", ["day"]) }}::bigint as backlog_end_of_month
     from (select day, sum(backlog_tickets) as total
           from {{ ref('fct_ticket_backlog_daily') }} group by 1)
     group by 1
@@ -43,9 +43,9 @@ monthly as (
     select
         created_month as month_start,
         count(*) as tickets_created,
-        quantile_cont(first_reply_minutes, 0.9) as p90_first_reply_minutes,
-        quantile_cont(full_resolution_minutes, 0.5) as median_full_resolution_minutes,
-        quantile_cont(full_resolution_minutes, 0.9) as p90_full_resolution_minutes,
+        {{ quantile("first_reply_minutes", 0.9) }} as p90_first_reply_minutes,
+        {{ quantile("full_resolution_minutes", 0.5) }} as median_full_resolution_minutes,
+        {{ quantile("full_resolution_minutes", 0.9) }} as p90_full_resolution_minutes,
         count(*) filter (where csat_rating in ('good', 'bad')) as csat_responses,
         count(first_reply_minutes) as tickets_replied,
         count(*) filter (where reopen_count > 0) as tickets_reopened,

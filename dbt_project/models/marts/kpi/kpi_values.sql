@@ -139,7 +139,7 @@ agg_median as (
         case when month_start is null then 'quarter' else 'month' end as period_grain,
         coalesce(month_start, quarter_start) as period_start,
         kpi_id, segment_id,
-        quantile_cont(x, 0.5) as median_x
+        {{ quantile("x", 0.5) }} as median_x
     from (select *, date_trunc('quarter', month_start)::date as quarter_start
           from median_values)
     {{ kpi_by_month_and_quarter('kpi_id, segment_id') }}

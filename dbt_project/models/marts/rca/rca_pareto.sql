@@ -14,9 +14,9 @@ with tickets as (
 ),
 
 periods as (
-    select 'month' as period_grain, created_month as period_start, * exclude (created_month) from tickets
+    select 'month' as period_grain, created_month as period_start, {{ star_except(['created_month']) }} from tickets
     union all
-    select 'quarter', date_trunc('quarter', created_month)::date, * exclude (created_month) from tickets
+    select 'quarter', date_trunc('quarter', created_month)::date, {{ star_except(['created_month']) }} from tickets
 ),
 
 items as (

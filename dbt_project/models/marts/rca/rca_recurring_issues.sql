@@ -14,7 +14,7 @@ issue_months as (
     select
         month_start,
         issue_type,
-        arg_max(category, category_tickets_key) as category,
+        {{ arg_max_by("category", ["category_tickets_key"]) }} as category,
         sum(category_tickets) as tickets
     from (
         select month_start, issue_type, category,
