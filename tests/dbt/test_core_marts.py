@@ -309,10 +309,11 @@ def test_run_settings_come_from_the_environment_unless_a_var_is_given(
 
     month = {"SAYPRO_DBT_AS_OF": "2025-07-01T09:30:00+00:00",
              "SAYPRO_DBT_PERIOD_START": "2025-06-01", "SAYPRO_DBT_PERIOD_END": "2025-07-01"}
-    assert compiled(month) == ("select '2025-07-01T09:30:00+00:00'::timestamptz as cut_off "
+    assert compiled(month) == ("select cast('2025-07-01T09:30:00+00:00' as timestamptz) as cut_off "
                                "where ((d >= '2025-06-01'::date and d < '2025-07-01'::date))")
     assert compiled(month, "--vars", '{"as_of": "2026-01-15T00:00:00+00:00"}').startswith(
-        "select '2026-01-15T00:00:00+00:00'::timestamptz as cut_off where ((d >= '2025-06-01'")
+        "select cast('2026-01-15T00:00:00+00:00' as timestamptz) as cut_off "
+        "where ((d >= '2025-06-01'")
     # months outside the partition that changed since they were built (orchestration's list)
     behind = month | {"SAYPRO_DBT_EXTRA_MONTHS": "2025-01-01,2025-03-01"}
     assert compiled(behind).endswith(
