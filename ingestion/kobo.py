@@ -9,9 +9,10 @@ import logging
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
+from ingestion.contract import EntityPull
 from ingestion.http import HttpClient, SourceError
 from ingestion.landing import CursorStore, LandingStore
-from ingestion.pull import EntityLoad, EntityPull
+from ingestion.runner import EntityLoad
 from ingestion.settings import Settings, SourceCredentials
 
 PAGE_SIZE = 1000

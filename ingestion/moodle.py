@@ -15,10 +15,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ingestion.contract import EntityPull
 from ingestion.http import HttpClient, SourceError
 from ingestion.landing import CursorStore, LandingStore
-from ingestion.pull import EntityLoad, EntityPull
 from ingestion.raw import connect
+from ingestion.runner import EntityLoad
 from ingestion.settings import Settings, SourceCredentials
 
 PATH = "/webservice/rest/server.php"

@@ -4,87 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
+from ingestion.contract import EntityPull, PullResult
 from ingestion.drop_folder import load_drop_folder
 from ingestion.lake import check_lake, sync_warehouse
-from ingestion.landing import CursorStore, LandingStore, LoadWriter
 from ingestion.raw import ENTITIES, merge_loads, record_source_status
 from ingestion.settings import Settings
-
-
-@dataclass
-class EntityPull:
-    load_id: str | None = None
-    pages: int = 0
-    records: int = 0
-    retries: int = 0
-    rejected_pages: int = 0
-    unreadable_records: int | None = None  # set aside in raw._unreadable_records
-    calls: int | None = None  # API calls, where several land as one page (Moodle completions)
-    skipped_calls: int | None = None  # calls not needed: statuses that cannot have changed
-    cursor_before: Any = None
-    cursor_after: Any = None
-    duration_s: float = 0.0
-
-
-@dataclass
-class PullResult:
-    source: str
-    mode: str  # api | drop | skipped
-    entities: dict[str, EntityPull] = field(default_factory=dict)
-    merge_seconds: float = 0.0  # merging the new loads into the raw tables
-    lake_seconds: float = 0.0  # writing the changed months of the raw tables to the lake
-
-    def metadata(self) -> dict[str, Any]:
-        """Flat, JSON-serialisable values for Dagster asset metadata."""
-        out: dict[str, Any] = {"mode": self.mode, "merge_seconds": round(self.merge_seconds, 3),
-                               "lake_seconds": round(self.lake_seconds, 3)}
-        for entity, pull in self.entities.items():
-            for key, value in vars(pull).items():
-                if value is not None:
-                    out[f"{entity}.{key}"] = value if isinstance(value, (int, float, str)) \
-                        else str(value)
-        return out
-
-
-class EntityLoad:
-    """Lands the pages of one entity and keeps the figures of its pull."""
-
-    def __init__(self, store: LandingStore, cursors: CursorStore, source: str, entity: str):
-        self.writer: LoadWriter = store.new_load(source, entity)
-        self.cursors = cursors
-        self.source, self.entity = source, entity
-        self.pull = EntityPull(load_id=self.writer.load_id,
-                               cursor_before=cursors.get(source, entity))
-        self.started = time.perf_counter()
-
-    def land(self, body: bytes, *, endpoint: str, params: dict, records_path: str | None,
-             count: int, extra: dict | None = None, window: dict | None = None,
-             status: str = "ok", error: str | None = None, fmt: str = "json",
-             record_extras: list[dict[str, Any]] | None = None) -> None:
-        self.writer.land(body, request={"method": "GET", "endpoint": endpoint, "params": params,
-                                        "window": window or {}},
-                         records_path=records_path, record_count=count, extra=extra,
-                         status=status, error=error, fmt=fmt, record_extras=record_extras)
-        self.pull.pages += 1
-        if status == "ok":
-            self.pull.records += count
-
-    def advance(self, cursor: dict[str, Any]) -> None:
-        """Record the cursor; called only after the page it covers has landed."""
-        self.cursors.set(self.source, self.entity, cursor)
-        self.pull.cursor_after = cursor
-
-    def finish(self, retries: int = 0) -> EntityPull:
-        self.pull.duration_s = round(time.perf_counter() - self.started, 3)
-        self.pull.retries = retries
-        self.pull.rejected_pages = self.writer.rejected
-        if self.pull.pages == 0:
-            self.pull.load_id = None
-        return self.pull
 
 
 def pull_source(source: str, settings: Settings, log: logging.Logger, *,

@@ -12,13 +12,15 @@ import re
 import shutil
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
+
+from ingestion.contract import SourceCredentials
 
 if TYPE_CHECKING:
     from ingestion.lake import Lake
@@ -91,22 +93,6 @@ class DuckDBLimits:
                                 "threads: use a whole number of at least 1, or unset it for "
                                 "one per core.")
         return cls(memory, int(raw_threads) if raw_threads else None)
-
-
-@dataclass(frozen=True)
-class SourceCredentials:
-    """API settings of one source. `secrets` holds values that must never be logged."""
-
-    name: str
-    values: dict[str, str]
-    secrets: frozenset[str] = field(default_factory=frozenset)
-
-    def get(self, key: str) -> str:
-        return self.values[key]
-
-    def __repr__(self) -> str:  # never print secrets
-        shown = {k: ("***" if k in self.secrets else v) for k, v in self.values.items()}
-        return f"SourceCredentials({self.name!r}, {shown})"
 
 
 SOURCE_VARIABLES: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {

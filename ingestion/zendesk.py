@@ -6,9 +6,10 @@ import logging
 from datetime import UTC, datetime, time
 from typing import Any
 
+from ingestion.contract import EntityPull
 from ingestion.http import HttpClient
 from ingestion.landing import CursorStore, LandingStore
-from ingestion.pull import EntityLoad, EntityPull
+from ingestion.runner import EntityLoad
 from ingestion.settings import Settings, SourceCredentials
 
 SECRETS = "ZENDESK_EMAIL and ZENDESK_API_TOKEN (and that API token access is enabled)"

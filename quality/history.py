@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 if TYPE_CHECKING:
-    from quality.validate import EntityValidation
+    from quality.results import EntityValidation
 
 DDL = [
     "CREATE SCHEMA IF NOT EXISTS quality",

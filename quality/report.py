@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, select_autoescape
 
 if TYPE_CHECKING:
-    from quality.validate import EntityValidation
+    from quality.results import EntityValidation
 
 _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

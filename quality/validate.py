@@ -38,6 +38,7 @@ from ingestion.raw import ENTITIES, sql_literal
 from ingestion.settings import DuckDBLimits
 from quality import history
 from quality.gx_suite import KEY_COLUMN, RuleOutcome, disagreements
+from quality.results import EntityValidation
 from quality.spec import DRIFT_COLUMNS, JSON_TYPE_NAMES, EntitySpec, Rule, flatten_sql
 from quality.sql_rules import rule_columns, rule_sql
 from quality.suites import SPECS, get_spec
@@ -59,35 +60,6 @@ VOLUME_MIN_HISTORY = 3
 VOLUME_FACTOR = 3.0
 """A load with more than FACTOR x or less than 1/FACTOR x the median of the last
 VOLUME_HISTORY validated loads of its entity raises a warning."""
-
-
-@dataclass
-class EntityValidation:
-    """Outcome of validating one raw entity's new loads."""
-
-    source: str
-    entity: str
-    run_id: str
-    rows_checked: int = 0
-    rows_quarantined: int = 0
-    rows_unreadable: int = 0
-    """Lines or parts of landed files that cannot be read (raw._unreadable_records)."""
-    rows_unkeyed: int = 0
-    """Records without their key (raw._unkeyed_records)."""
-    expectations: list[dict[str, Any]] = field(default_factory=list)
-    blocking_failures: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    load_ids: list[str] = field(default_factory=list)
-    passed: bool = True
-
-    @property
-    def key(self) -> str:
-        return f"{self.source}__{self.entity}"
-
-    @property
-    def rows_set_aside(self) -> int:
-        """Records of the new loads kept out of the raw table before validation."""
-        return self.rows_unreadable + self.rows_unkeyed
 
 
 @dataclass
