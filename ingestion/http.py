@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,9 +48,35 @@ FIXES = {
 }
 
 
+@dataclass(frozen=True)
+class RejectedBody:
+    """A response body that is not JSON, to be landed as a rejected page of `entity` (for
+    forensics) before the request is retried."""
+
+    entity: str
+    body: bytes
+    request: dict[str, Any]
+    records_path: str | None
+    extra: dict[str, Any] | None
+    error: str
+
+
+@dataclass(frozen=True)
+class _JsonBody:
+    """How to treat a body that should be JSON: the entity, list key and extra keys to land it
+    under when it is not, and the request's parameters that may be written down."""
+
+    entity: str | None
+    records_path: str | None
+    extra: dict | None
+    public_params: dict
+    writer: LoadWriter | None = None
+
+
 @dataclass
 class HttpClient:
-    """Requests for one source, with counters for asset metadata."""
+    """Requests for one source, with counters for asset metadata. `on_rejected` lands the
+    bodies that are not JSON (the landing runner sets it)."""
 
     source: str
     base_url: str
@@ -61,6 +88,7 @@ class HttpClient:
     session: requests.Session = field(default_factory=requests.Session)
     retries: int = 0
     requests: int = 0
+    on_rejected: Callable[[RejectedBody], None] | None = None
 
     def __post_init__(self) -> None:
         # Proxy variables (and NO_PROXY) and the CA bundle are read from the environment once
@@ -84,13 +112,24 @@ class HttpClient:
         self.log.warning("%s: retry %d after: %s", self.source, state.attempt_number, error)
 
     def request_json(self, method: str, path: str, *, writer: LoadWriter | None = None,
+                     entity: str | None = None,
                      records_path: str | None = None, extra: dict | None = None,
                      public_params: dict | None = None, **kwargs: Any) -> tuple[Any, bytes]:
         """Send a request and return the parsed JSON body and its raw bytes.
 
-        Unparseable bodies are landed as rejected pages (nothing is lost) and retried.
+        A body that does not parse is handed to `on_rejected` as a page of `entity` (so
+        nothing is lost; not landed when `entity` is None) and the request is retried.
         `public_params` is what may be written to landing metadata (no secrets).
         """
+        return self._request(method, path, kwargs,
+                             _JsonBody(entity, records_path, extra, public_params or {}, writer))
+
+    def request_bytes(self, method: str, path: str, **kwargs: Any) -> bytes:
+        """Send a request and return its body as received (CSV exports, files)."""
+        return self._request(method, path, kwargs, None)[1]
+
+    def _request(self, method: str, path: str, kwargs: dict[str, Any],
+                 parse: _JsonBody | None) -> tuple[Any, bytes]:
         url = path if path.startswith("http") else self.base_url.rstrip("/") + path
         endpoint = urlsplit(url).path
         retrying = Retrying(
@@ -99,8 +138,7 @@ class HttpClient:
             wait=self._wait, before_sleep=self._before_sleep, reraise=True,
         )
         try:
-            return retrying(self._once, method, url, endpoint, writer, records_path, extra,
-                            public_params or {}, kwargs)
+            return retrying(self._once, method, url, endpoint, parse, kwargs)
         except TransientError as exc:
             raise SourceError(
                 f"{self.source}: {endpoint} still failing after {self.retries} retries "
@@ -108,9 +146,8 @@ class HttpClient:
                 "pages and cursors are kept, so the next run resumes where this one stopped."
             ) from exc
 
-    def _once(self, method: str, url: str, endpoint: str, writer: LoadWriter | None,
-              records_path: str | None, extra: dict | None, public_params: dict,
-              kwargs: dict[str, Any]) -> tuple[Any, bytes]:
+    def _once(self, method: str, url: str, endpoint: str,
+              parse: _JsonBody | None, kwargs: dict[str, Any]) -> tuple[Any, bytes]:
         self.requests += 1
         try:
             response = self.session.request(method, url, timeout=self.timeout or DEFAULT_TIMEOUT,
@@ -127,14 +164,22 @@ class HttpClient:
                 secrets=self.secret_names, base=self.base_url)
             raise SourceError(f"{self.source}: HTTP {response.status_code} at {endpoint}: {fix}.")
         body = response.content
+        if parse is None:
+            return None, body
         try:
             doc = _parse(body)
         except orjson.JSONDecodeError as exc:
-            if writer is not None:
-                writer.land(body, request={"method": method, "endpoint": endpoint,
-                                           "params": public_params},
-                            records_path=records_path, record_count=0, extra=extra,
-                            status="rejected", error=f"invalid JSON: {exc}")
+            if parse.writer is not None:
+                parse.writer.land(body, request={"method": method, "endpoint": endpoint,
+                                                 "params": parse.public_params},
+                                  records_path=parse.records_path, record_count=0,
+                                  extra=parse.extra, status="rejected",
+                                  error=f"invalid JSON: {exc}")
+            if parse.entity is not None and self.on_rejected is not None:
+                self.on_rejected(RejectedBody(
+                    parse.entity, body, {"method": method, "endpoint": endpoint,
+                                         "params": parse.public_params},
+                    parse.records_path, parse.extra, f"invalid JSON: {exc}"))
             raise TransientError(f"invalid JSON body at {endpoint} ({exc})") from None
         return doc, body
 

@@ -2,54 +2,59 @@
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ingestion.contract import EntityPull
-from ingestion.http import HttpClient, SourceError
-from ingestion.landing import CursorStore, LandingStore
-from ingestion.runner import EntityLoad
-from ingestion.settings import Settings, SourceCredentials
+from ingestion.contract import EntityDeclaration, Page, SourceContext, SourceDeclaration
+from ingestion.http import SourceError
 
 PAGE_SIZE = 1000
 LATE_DAYS = 3  # days re-pulled on every run, for visits Matomo records late
 
 
-def _days(settings: Settings, cursor: dict | None, now: datetime | None) -> list[date]:
-    today = (now or datetime.now(ZoneInfo(settings.timezone))).astimezone(
-        ZoneInfo(settings.timezone)).date()
-    first = settings.start_date
+def _days(start_date: date, timezone: str, cursor: dict | None, now: datetime) -> list[date]:
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    first = start_date
     if cursor and cursor.get("last_day"):
         first = max(first, date.fromisoformat(cursor["last_day"]) - timedelta(days=LATE_DAYS - 1))
     return [first + timedelta(days=i) for i in range((today - first).days)]
 
 
-def pull(credentials: SourceCredentials, settings: Settings, log: logging.Logger, *,
-         now: datetime | None = None) -> dict[str, EntityPull]:
-    client = HttpClient("matomo", credentials.get("MATOMO_BASE_URL"),
-                        "MATOMO_TOKEN (a token with view access to MATOMO_SITE_ID)", log=log)
-    load = EntityLoad(LandingStore(settings.data_dir), CursorStore(settings.data_dir),
-                      "matomo", "visits")
+def pages(ctx: SourceContext) -> Iterator[Page]:
+    """Each local day's visits, page by page; the cursor moves on with a day's last page."""
     path = "/index.php"
-    for day in _days(settings, load.pull.cursor_before, now):
+    site, token = ctx.credentials.get("MATOMO_SITE_ID"), ctx.credentials.get("MATOMO_TOKEN")
+    for day in _days(ctx.start_date, ctx.timezone, ctx.cursors["visits"], ctx.now):
         offset = 0
         while True:
             params = {"module": "API", "method": "Live.getLastVisitsDetails",
-                      "idSite": credentials.get("MATOMO_SITE_ID"), "period": "day",
-                      "date": day.isoformat(), "format": "JSON", "filter_limit": PAGE_SIZE,
-                      "filter_offset": offset}
-            doc, body = client.request_json(
-                "POST", path, data={**params, "token_auth": credentials.get("MATOMO_TOKEN")},
-                writer=load.writer, records_path=None, public_params=params)
+                      "idSite": site, "period": "day", "date": day.isoformat(),
+                      "format": "JSON", "filter_limit": PAGE_SIZE, "filter_offset": offset}
+            doc, body = ctx.client.request_json(
+                "POST", path, data={**params, "token_auth": token}, entity="visits",
+                records_path=None, public_params=params)
             if isinstance(doc, dict) and doc.get("result") == "error":
                 raise SourceError(f"matomo: {path} ({params['method']}, {day}) returned an "
                                   f"error: {doc.get('message')}. Check MATOMO_TOKEN has view "
                                   "access to MATOMO_SITE_ID.")
-            load.land(body, endpoint=path, params=params, records_path=None, count=len(doc),
-                      window={"start": day.isoformat(), "end": day.isoformat()})
-            if len(doc) < PAGE_SIZE:
+            last = len(doc) < PAGE_SIZE
+            yield Page("visits", body, path, params, records_path=None, record_count=len(doc),
+                       window={"start": day.isoformat(), "end": day.isoformat()},
+                       cursor={"last_day": day.isoformat()} if last else None)
+            if last:
                 break
             offset += PAGE_SIZE
-        load.advance({"last_day": day.isoformat()})
-    return {"visits": load.finish(client.retries)}
+
+
+SOURCE = SourceDeclaration(
+    name="matomo",
+    description="Matomo Live.getLastVisitsDetails per local day, re-pulling recent days for "
+    "late data.",
+    entities=(EntityDeclaration("visits", "record->>'$.idVisit'"),),
+    variables=("MATOMO_BASE_URL", "MATOMO_SITE_ID", "MATOMO_TOKEN"),
+    secrets=frozenset({"MATOMO_TOKEN"}),
+    base_url_variable="MATOMO_BASE_URL",
+    credentials_hint="MATOMO_TOKEN (a token with view access to MATOMO_SITE_ID)",
+    connector=pages,
+)

@@ -10,6 +10,7 @@ from ingestion.contract import EntityPull, PullResult
 from ingestion.drop_folder import load_drop_folder
 from ingestion.lake import check_lake, sync_warehouse
 from ingestion.raw import ENTITIES, merge_loads, record_source_status
+from ingestion.runner import run_connector
 from ingestion.settings import Settings
 
 
@@ -17,11 +18,15 @@ def pull_source(source: str, settings: Settings, log: logging.Logger, *,
                 now: datetime | None = None) -> PullResult:
     check_lake(settings.lake)
     credentials = settings.source(source)
-    if credentials is not None:
-        from ingestion import kobo, matomo, moodle, zendesk
+    if credentials is not None and source == "matomo":
+        from ingestion import matomo
 
-        puller = {"zendesk": zendesk.pull, "matomo": matomo.pull, "moodle": moodle.pull,
-                  "kobo": kobo.pull}[source]
+        result = PullResult(source, "api", run_connector(matomo.SOURCE, credentials, settings,
+                                                         log, now=now))
+    elif credentials is not None:
+        from ingestion import kobo, moodle, zendesk
+
+        puller = {"zendesk": zendesk.pull, "moodle": moodle.pull, "kobo": kobo.pull}[source]
         result = PullResult(source, "api", puller(credentials, settings, log, now=now))
     elif (folder := settings.drop_folder(source)) is not None:
         drop = load_drop_folder(folder, settings.data_dir, source)

@@ -164,22 +164,23 @@ def test_schema_drift_keeps_every_record(tmp_path: Path, clean_sandbox: SandboxH
 def test_kill_between_pages_resumes_without_loss_or_duplicates(
         tmp_path: Path, clean_sandbox: SandboxHandle, sandbox_data: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from ingestion import pull as pull_module
+    from ingestion.landing import LoadWriter
 
     settings = _settings(tmp_path, clean_sandbox)
-    original = pull_module.EntityLoad.land
+    original = LoadWriter.land
     calls = {"n": 0}
 
     def dying_land(self, *args, **kwargs):
-        original(self, *args, **kwargs)
+        landed = original(self, *args, **kwargs)
         calls["n"] += 1
-        if self.entity == "visits" and calls["n"] == 40:
+        if self.entity == "visits" and calls["n"] == 40:  # landed, cursor not yet saved
             raise KeyboardInterrupt("killed")
+        return landed
 
-    monkeypatch.setattr(pull_module.EntityLoad, "land", dying_land)
+    monkeypatch.setattr(LoadWriter, "land", dying_land)
     with pytest.raises(KeyboardInterrupt):
         pull_source("matomo", settings, logging.getLogger("test"))
-    monkeypatch.setattr(pull_module.EntityLoad, "land", original)
+    monkeypatch.setattr(LoadWriter, "land", original)
     pull_source("matomo", settings, logging.getLogger("test"))
     keys = _keys(settings, "matomo__visits")
     assert len(keys) == len(set(keys))
