@@ -18,15 +18,16 @@ def pull_source(source: str, settings: Settings, log: logging.Logger, *,
                 now: datetime | None = None) -> PullResult:
     check_lake(settings.lake)
     credentials = settings.source(source)
-    if credentials is not None and source == "matomo":
-        from ingestion import matomo
+    if credentials is not None and source in ("matomo", "zendesk"):
+        from ingestion import matomo, zendesk
 
-        result = PullResult(source, "api", run_connector(matomo.SOURCE, credentials, settings,
+        declaration = {"matomo": matomo.SOURCE, "zendesk": zendesk.SOURCE}[source]
+        result = PullResult(source, "api", run_connector(declaration, credentials, settings,
                                                          log, now=now))
     elif credentials is not None:
-        from ingestion import kobo, moodle, zendesk
+        from ingestion import kobo, moodle
 
-        puller = {"zendesk": zendesk.pull, "moodle": moodle.pull, "kobo": kobo.pull}[source]
+        puller = {"moodle": moodle.pull, "kobo": kobo.pull}[source]
         result = PullResult(source, "api", puller(credentials, settings, log, now=now))
     elif (folder := settings.drop_folder(source)) is not None:
         drop = load_drop_folder(folder, settings.data_dir, source)

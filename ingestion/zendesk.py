@@ -2,91 +2,91 @@
 
 from __future__ import annotations
 
-import logging
-from datetime import UTC, datetime, time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time
 from typing import Any
 
-from ingestion.contract import EntityPull
+from ingestion.contract import EntityDeclaration, Page, SourceContext, SourceDeclaration
 from ingestion.http import HttpClient
-from ingestion.landing import CursorStore, LandingStore
-from ingestion.runner import EntityLoad
-from ingestion.settings import Settings, SourceCredentials
-
-SECRETS = "ZENDESK_EMAIL and ZENDESK_API_TOKEN (and that API token access is enabled)"
 
 
-def _client(credentials: SourceCredentials, log: logging.Logger) -> HttpClient:
-    client = HttpClient("zendesk", credentials.get("ZENDESK_BASE_URL"), SECRETS, log=log)
-    client.session.auth = (f"{credentials.get('ZENDESK_EMAIL')}/token",
-                           credentials.get("ZENDESK_API_TOKEN"))
-    return client
+def _start_time(start_date: date) -> int:
+    return int(datetime.combine(start_date, time(), UTC).timestamp())
 
 
-def _start_time(settings: Settings) -> int:
-    return int(datetime.combine(settings.start_date, time(), UTC).timestamp())
-
-
-def _cursor_export(client: HttpClient, load: EntityLoad, path: str, key: str,
-                   start_time: int) -> None:
+def _cursor_export(client: HttpClient, entity: str, cursor_before: dict | None, path: str,
+                   start_time: int) -> Iterator[Page]:
     """Cursor-based incremental export: start_time first, then after_cursor until the end."""
-    cursor = (load.pull.cursor_before or {}).get("cursor")
+    cursor = (cursor_before or {}).get("cursor")
     while True:
         params: dict[str, Any] = {"cursor": cursor} if cursor else {"start_time": start_time}
-        doc, body = client.request_json("GET", path, params=params, writer=load.writer,
-                                        records_path=key, public_params=params)
-        load.land(body, endpoint=path, params=params, records_path=key, count=len(doc[key]))
+        doc, body = client.request_json("GET", path, params=params, entity=entity,
+                                        records_path=entity, public_params=params)
         if doc.get("after_cursor"):
             cursor = doc["after_cursor"]
-            load.advance({"cursor": cursor})
-        if doc.get("end_of_stream") or not doc[key]:
+        yield Page(entity, body, path, params, records_path=entity,
+                   record_count=len(doc[entity]),
+                   cursor={"cursor": cursor} if doc.get("after_cursor") else None)
+        if doc.get("end_of_stream") or not doc[entity]:
             break
 
 
-def _ticket_events(client: HttpClient, load: EntityLoad, start_time: int) -> None:
+def _ticket_events(client: HttpClient, cursor_before: dict | None,
+                   start_time: int) -> Iterator[Page]:
     """Time-based export: pages may repeat events at the boundary; raw dedupes on event id."""
     path = "/api/v2/incremental/ticket_events.json"
-    start = (load.pull.cursor_before or {}).get("start_time", start_time)
+    start = (cursor_before or {}).get("start_time", start_time)
     while True:
         params = {"start_time": start, "include": "comment_events"}
-        doc, body = client.request_json("GET", path, params=params, writer=load.writer,
+        doc, body = client.request_json("GET", path, params=params, entity="ticket_events",
                                         records_path="ticket_events", public_params=params)
-        load.land(body, endpoint=path, params=params, records_path="ticket_events",
-                  count=len(doc["ticket_events"]))
         end_time = doc.get("end_time")
-        if end_time:
-            load.advance({"start_time": int(end_time)})
+        yield Page("ticket_events", body, path, params, records_path="ticket_events",
+                   record_count=len(doc["ticket_events"]),
+                   cursor={"start_time": int(end_time)} if end_time else None)
         if doc.get("end_of_stream") or not end_time or int(end_time) <= int(start):
             break
         start = int(end_time)
 
 
-def _articles(client: HttpClient, load: EntityLoad) -> None:
+def _articles(client: HttpClient) -> Iterator[Page]:
     url: str | None = "/api/v2/help_center/articles.json?page=1&per_page=100"
     while url:
-        doc, body = client.request_json("GET", url, writer=load.writer, records_path="articles")
-        load.land(body, endpoint="/api/v2/help_center/articles.json",
-                  params={"page": doc.get("page")}, records_path="articles",
-                  count=len(doc["articles"]))
+        doc, body = client.request_json("GET", url, entity="articles", records_path="articles")
+        yield Page("articles", body, "/api/v2/help_center/articles.json",
+                   {"page": doc.get("page")}, records_path="articles",
+                   record_count=len(doc["articles"]))
         url = doc.get("next_page")
 
 
-def pull(credentials: SourceCredentials, settings: Settings, log: logging.Logger, *,
-         now: datetime | None = None) -> dict[str, EntityPull]:
-    client = _client(credentials, log)
-    store, cursors = LandingStore(settings.data_dir), CursorStore(settings.data_dir)
-    start = _start_time(settings)
-    out: dict[str, EntityPull] = {}
-    for entity, run in (
-        # users are reference data (agents predate the start date): always from the beginning
-        ("users", lambda ld: _cursor_export(
-            client, ld, "/api/v2/incremental/users/cursor.json", "users", 0)),
-        ("tickets", lambda ld: _cursor_export(
-            client, ld, "/api/v2/incremental/tickets/cursor.json", "tickets", start)),
-        ("ticket_events", lambda ld: _ticket_events(client, ld, start)),
-        ("articles", lambda ld: _articles(client, ld)),
-    ):
-        retries_before = client.retries
-        load = EntityLoad(store, cursors, "zendesk", entity)
-        run(load)
-        out[entity] = load.finish(client.retries - retries_before)
-    return out
+def pages(ctx: SourceContext) -> Iterator[Page]:
+    client = ctx.client
+    client.session.auth = (f"{ctx.credentials.get('ZENDESK_EMAIL')}/token",
+                           ctx.credentials.get("ZENDESK_API_TOKEN"))
+    start = _start_time(ctx.start_date)
+    # users are reference data (agents predate the start date): always from the beginning
+    yield from _cursor_export(client, "users", ctx.cursors["users"],
+                              "/api/v2/incremental/users/cursor.json", 0)
+    yield from _cursor_export(client, "tickets", ctx.cursors["tickets"],
+                              "/api/v2/incremental/tickets/cursor.json", start)
+    yield from _ticket_events(client, ctx.cursors["ticket_events"], start)
+    yield from _articles(client)
+
+
+SOURCE = SourceDeclaration(
+    name="zendesk",
+    description="Zendesk Support API: incremental cursor export of tickets and users, "
+    "time-based ticket events with comments, help-centre articles.",
+    entities=(
+        EntityDeclaration("tickets", "record->>'$.id'", list_key="tickets"),
+        EntityDeclaration("ticket_events", "record->>'$.id'", list_key="ticket_events"),
+        EntityDeclaration("users", "record->>'$.id'", list_key="users"),
+        EntityDeclaration("articles", "record->>'$.id'", list_key="articles"),
+    ),
+    variables=("ZENDESK_BASE_URL", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN"),
+    secrets=frozenset({"ZENDESK_API_TOKEN"}),
+    base_url_variable="ZENDESK_BASE_URL",
+    credentials_hint="ZENDESK_EMAIL and ZENDESK_API_TOKEN (and that API token access is "
+    "enabled)",
+    connector=pages,
+)
