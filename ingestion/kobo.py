@@ -5,48 +5,43 @@ submissions, incremental on `_submission_time` (UTC)."""
 from __future__ import annotations
 
 import json
-import logging
-from datetime import datetime
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
-from ingestion.contract import EntityPull
-from ingestion.http import HttpClient, SourceError
-from ingestion.landing import CursorStore, LandingStore
-from ingestion.runner import EntityLoad
-from ingestion.settings import Settings, SourceCredentials
+from ingestion.contract import EntityDeclaration, Page, SourceContext, SourceDeclaration
+from ingestion.http import SourceError
 
 PAGE_SIZE = 1000
 FORMS = {"registration": "KOBO_REGISTRATION_ASSET_UID", "feedback": "KOBO_FEEDBACK_ASSET_UID"}
 
 
-def pull(credentials: SourceCredentials, settings: Settings, log: logging.Logger, *,
-         now: datetime | None = None) -> dict[str, EntityPull]:
-    client = HttpClient("kobo", credentials.get("KOBO_BASE_URL"),
-                        "KOBO_TOKEN and the asset uids", log=log)
-    client.session.headers["Authorization"] = f"Token {credentials.get('KOBO_TOKEN')}"
-    store, cursors = LandingStore(settings.data_dir), CursorStore(settings.data_dir)
-    out = {"forms": _pull_definitions(client, credentials, store, cursors)}
+def pages(ctx: SourceContext) -> Iterator[Page]:
+    ctx.client.session.headers["Authorization"] = f"Token {ctx.credentials.get('KOBO_TOKEN')}"
+    yield from _definitions(ctx)
     for entity, uid_variable in FORMS.items():
-        load = EntityLoad(store, cursors, "kobo", entity)
-        since = (load.pull.cursor_before or {}).get("submission_time",
-                                                    f"{settings.start_date}T00:00:00")
-        path = f"/api/v2/assets/{credentials.get(uid_variable)}/data/"
-        latest, start = since, 0
-        while True:
-            params = {"format": "json", "limit": PAGE_SIZE, "start": start,
-                      "query": json.dumps({"_submission_time": {"$gt": since}})}
-            doc, body = client.request_json("GET", path, params=params, writer=load.writer,
+        yield from _submissions(ctx, entity, ctx.credentials.get(uid_variable))
+
+
+def _submissions(ctx: SourceContext, entity: str, uid: str) -> Iterator[Page]:
+    """A form's submissions since the cursor, page by page; the cursor (the latest submission
+    time seen) moves on with the last page."""
+    since = (ctx.cursors[entity] or {}).get("submission_time", f"{ctx.start_date}T00:00:00")
+    path = f"/api/v2/assets/{uid}/data/"
+    latest, start = since, 0
+    while True:
+        params = {"format": "json", "limit": PAGE_SIZE, "start": start,
+                  "query": json.dumps({"_submission_time": {"$gt": since}})}
+        doc, body = ctx.client.request_json("GET", path, params=params, entity=entity,
                                             records_path="results", public_params=params)
-            results = doc.get("results", [])
-            load.land(body, endpoint=path, params=params, records_path="results",
-                      count=len(results))
-            latest = max([latest, *(r.get("_submission_time", "") for r in results)])
-            if not doc.get("next") or not results:
-                break
-            start = _next_start(doc["next"], start + len(results))
-        load.advance({"submission_time": latest})
-        out[entity] = load.finish(client.retries)
-    return out
+        results = doc.get("results", [])
+        latest = max([latest, *(r.get("_submission_time", "") for r in results)])
+        last = not doc.get("next") or not results
+        yield Page(entity, body, path, params, records_path="results",
+                   record_count=len(results),
+                   cursor={"submission_time": latest} if last else None)
+        if last:
+            break
+        start = _next_start(doc["next"], start + len(results))
 
 
 def _next_start(next_url: str, default: int) -> int:
@@ -57,18 +52,33 @@ def _next_start(next_url: str, default: int) -> int:
     return int(values[0]) if values and values[0].isdigit() else default
 
 
-def _pull_definitions(client: HttpClient, credentials: SourceCredentials, store: LandingStore,
-                      cursors: CursorStore) -> EntityPull:
+def _definitions(ctx: SourceContext) -> Iterator[Page]:
     """Each form's asset, pulled whole on every run (one small call): a redeployed form's new
     version replaces the old one in raw, keyed on the asset uid."""
-    load = EntityLoad(store, cursors, "kobo", "forms")
     for uid_variable in FORMS.values():
-        path = f"/api/v2/assets/{credentials.get(uid_variable)}/"
+        path = f"/api/v2/assets/{ctx.credentials.get(uid_variable)}/"
         params = {"format": "json"}
-        doc, body = client.request_json("GET", path, params=params, writer=load.writer,
-                                        records_path="$", public_params=params)
+        doc, body = ctx.client.request_json("GET", path, params=params, entity="forms",
+                                            records_path="$", public_params=params)
         if not isinstance(doc, dict) or "content" not in doc:
             raise SourceError(f"kobo: {path} did not return a form definition (no 'content'). "
                               f"Check {uid_variable} is the uid of a deployed survey asset.")
-        load.land(body, endpoint=path, params=params, records_path="$", count=1)
-    return load.finish(client.retries)
+        yield Page("forms", body, path, params, records_path="$", record_count=1)
+
+
+SOURCE = SourceDeclaration(
+    name="kobo",
+    description="KoboToolbox API v2: registration and feedback submissions, incremental on "
+    "_submission_time.",
+    entities=(
+        EntityDeclaration("registration", "record->>'$._id'", list_key="results"),
+        EntityDeclaration("feedback", "record->>'$._id'", list_key="results"),
+        EntityDeclaration("forms", "record->>'$.uid'"),
+    ),
+    variables=("KOBO_BASE_URL", "KOBO_TOKEN", "KOBO_REGISTRATION_ASSET_UID",
+               "KOBO_FEEDBACK_ASSET_UID"),
+    secrets=frozenset({"KOBO_TOKEN"}),
+    base_url_variable="KOBO_BASE_URL",
+    credentials_hint="KOBO_TOKEN and the asset uids",
+    connector=pages,
+)

@@ -18,17 +18,17 @@ def pull_source(source: str, settings: Settings, log: logging.Logger, *,
                 now: datetime | None = None) -> PullResult:
     check_lake(settings.lake)
     credentials = settings.source(source)
-    if credentials is not None and source in ("matomo", "zendesk"):
-        from ingestion import matomo, zendesk
+    if credentials is not None and source in ("matomo", "zendesk", "kobo"):
+        from ingestion import kobo, matomo, zendesk
 
-        declaration = {"matomo": matomo.SOURCE, "zendesk": zendesk.SOURCE}[source]
+        declaration = {"matomo": matomo.SOURCE, "zendesk": zendesk.SOURCE,
+                       "kobo": kobo.SOURCE}[source]
         result = PullResult(source, "api", run_connector(declaration, credentials, settings,
                                                          log, now=now))
     elif credentials is not None:
-        from ingestion import kobo, moodle
+        from ingestion import moodle
 
-        puller = {"moodle": moodle.pull, "kobo": kobo.pull}[source]
-        result = PullResult(source, "api", puller(credentials, settings, log, now=now))
+        result = PullResult(source, "api", moodle.pull(credentials, settings, log, now=now))
     elif (folder := settings.drop_folder(source)) is not None:
         drop = load_drop_folder(folder, settings.data_dir, source)
         for error in drop.errors:
