@@ -22,7 +22,6 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from ingestion.landing import LoadWriter
 from ingestion.payloads import UTF8, as_utf8, encoding_of
 
 TRANSIENT_STATUS = {429, 500, 502, 503, 504}
@@ -70,7 +69,6 @@ class _JsonBody:
     records_path: str | None
     extra: dict | None
     public_params: dict
-    writer: LoadWriter | None = None
 
 
 @dataclass
@@ -111,8 +109,7 @@ class HttpClient:
         error = state.outcome.exception() if state.outcome else None
         self.log.warning("%s: retry %d after: %s", self.source, state.attempt_number, error)
 
-    def request_json(self, method: str, path: str, *, writer: LoadWriter | None = None,
-                     entity: str | None = None,
+    def request_json(self, method: str, path: str, *, entity: str | None = None,
                      records_path: str | None = None, extra: dict | None = None,
                      public_params: dict | None = None, **kwargs: Any) -> tuple[Any, bytes]:
         """Send a request and return the parsed JSON body and its raw bytes.
@@ -122,7 +119,7 @@ class HttpClient:
         `public_params` is what may be written to landing metadata (no secrets).
         """
         return self._request(method, path, kwargs,
-                             _JsonBody(entity, records_path, extra, public_params or {}, writer))
+                             _JsonBody(entity, records_path, extra, public_params or {}))
 
     def request_bytes(self, method: str, path: str, **kwargs: Any) -> bytes:
         """Send a request and return its body as received (CSV exports, files)."""
@@ -169,12 +166,6 @@ class HttpClient:
         try:
             doc = _parse(body)
         except orjson.JSONDecodeError as exc:
-            if parse.writer is not None:
-                parse.writer.land(body, request={"method": method, "endpoint": endpoint,
-                                                 "params": parse.public_params},
-                                  records_path=parse.records_path, record_count=0,
-                                  extra=parse.extra, status="rejected",
-                                  error=f"invalid JSON: {exc}")
             if parse.entity is not None and self.on_rejected is not None:
                 self.on_rejected(RejectedBody(
                     parse.entity, body, {"method": method, "endpoint": endpoint,

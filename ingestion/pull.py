@@ -18,17 +18,13 @@ def pull_source(source: str, settings: Settings, log: logging.Logger, *,
                 now: datetime | None = None) -> PullResult:
     check_lake(settings.lake)
     credentials = settings.source(source)
-    if credentials is not None and source in ("matomo", "zendesk", "kobo"):
-        from ingestion import kobo, matomo, zendesk
+    if credentials is not None:
+        from ingestion import kobo, matomo, moodle, zendesk
 
         declaration = {"matomo": matomo.SOURCE, "zendesk": zendesk.SOURCE,
-                       "kobo": kobo.SOURCE}[source]
+                       "kobo": kobo.SOURCE, "moodle": moodle.SOURCE}[source]
         result = PullResult(source, "api", run_connector(declaration, credentials, settings,
                                                          log, now=now))
-    elif credentials is not None:
-        from ingestion import moodle
-
-        result = PullResult(source, "api", moodle.pull(credentials, settings, log, now=now))
     elif (folder := settings.drop_folder(source)) is not None:
         drop = load_drop_folder(folder, settings.data_dir, source)
         for error in drop.errors:

@@ -125,6 +125,17 @@ def test_moodle_asks_again_only_for_completions_that_can_have_changed(
                                 [key]).fetchone()[0]
     assert completed == "true"
 
+    # A status that validation set aside is asked for again, whatever it says.
+    from quality.history import ensure_schema
+
+    quarantined = sorted(settled)[1]
+    with duckdb.connect(str(settings.warehouse)) as con:
+        ensure_schema(con)
+        con.execute("INSERT INTO quality.quarantine (source, entity, record_key, rule) "
+                    "VALUES ('moodle', 'completions', ?, 'a_rule')", [quarantined])
+    fourth = pull_source("moodle", settings, log).entities["completions"]
+    assert fourth.skipped_calls == len(settled) - 1
+
 
 @pytest.mark.parametrize("drift", ["new_field", "missing_field", "changed_type"])
 @pytest.mark.parametrize("source", ["zendesk", "matomo", "kobo"])
