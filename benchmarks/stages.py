@@ -133,9 +133,9 @@ def moodle_latency(workdir: Path) -> dict:
     Completion status is one call per student, so this is where latency dominates; its own
     sample (scale 3.3 of the generator) keeps the figure independent of the bench scale.
     """
-    from ingestion import moodle
     from ingestion.pull import pull_source
     from ingestion.settings import Settings
+    from ingestion.sources import moodle
     from sandbox.generator import generate as generate_sample
 
     root = workdir / "moodle-10k"

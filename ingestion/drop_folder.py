@@ -15,18 +15,9 @@ from pathlib import Path
 
 from ingestion.landing import DropLedger, LandingStore
 from ingestion.payloads import check
-from ingestion.raw import ENTITIES
+from ingestion.sources import SOURCES
 
 FORMATS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
-LIST_KEYS = {
-    ("zendesk", "tickets"): "tickets",
-    ("zendesk", "ticket_events"): "ticket_events",
-    ("zendesk", "users"): "users",
-    ("zendesk", "articles"): "articles",
-    ("kobo", "registration"): "results",
-    ("kobo", "feedback"): "results",
-    ("moodle", "grades"): "usergrades",
-}
 
 
 @dataclass
@@ -49,8 +40,8 @@ def load_drop_folder(folder: Path, data_dir: Path, source: str) -> DropLoadResul
     store = LandingStore(data_dir)
     ledger = DropLedger(data_dir)
     result = DropLoadResult(source)
-    entities = [e for (s, e) in ENTITIES if s == source]
-    for entity in entities:
+    for declared in SOURCES[source].entities:
+        entity = declared.name
         files = sorted(p for p in (folder / entity).glob("*") if p.suffix.lower() in FORMATS)
         writer = None
         for path in files:
@@ -60,7 +51,7 @@ def load_drop_folder(folder: Path, data_dir: Path, source: str) -> DropLoadResul
                 result.files_skipped += 1
                 continue
             fmt = FORMATS[path.suffix.lower()]
-            found = check(fmt, payload, LIST_KEYS.get((source, entity)))
+            found = check(fmt, payload, declared.list_key)
             label = f"{source}/{entity}/{path.name}"
             status, error = "ok", None
             if found.error:

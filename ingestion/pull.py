@@ -9,9 +9,10 @@ from datetime import datetime
 from ingestion.contract import EntityPull, PullResult
 from ingestion.drop_folder import load_drop_folder
 from ingestion.lake import check_lake, sync_warehouse
-from ingestion.raw import ENTITIES, merge_loads, record_source_status
+from ingestion.raw import merge_loads, record_source_status
 from ingestion.runner import run_connector
 from ingestion.settings import Settings
+from ingestion.sources import SOURCES, entities_of
 
 
 def pull_source(source: str, settings: Settings, log: logging.Logger, *,
@@ -19,12 +20,8 @@ def pull_source(source: str, settings: Settings, log: logging.Logger, *,
     check_lake(settings.lake)
     credentials = settings.source(source)
     if credentials is not None:
-        from ingestion import kobo, matomo, moodle, zendesk
-
-        declaration = {"matomo": matomo.SOURCE, "zendesk": zendesk.SOURCE,
-                       "kobo": kobo.SOURCE, "moodle": moodle.SOURCE}[source]
-        result = PullResult(source, "api", run_connector(declaration, credentials, settings,
-                                                         log, now=now))
+        result = PullResult(source, "api", run_connector(SOURCES[source], credentials,
+                                                         settings, log, now=now))
     elif (folder := settings.drop_folder(source)) is not None:
         drop = load_drop_folder(folder, settings.data_dir, source)
         for error in drop.errors:
@@ -42,7 +39,7 @@ def pull_source(source: str, settings: Settings, log: logging.Logger, *,
     # A skipped source still gets its raw tables (empty, or with what landed before): any
     # subset of sources is a valid deployment, and staging reads every raw table.
     merge_started = time.perf_counter()
-    for entity in (e for s, e in ENTITIES if s == source):
+    for entity in entities_of(source):
         pull = result.entities.get(entity)
         load_ids = [pull.load_id] if pull and pull.load_id else []
         merged = merge_loads(settings.warehouse, settings.data_dir, source, entity, load_ids)
@@ -62,7 +59,7 @@ def pull_source(source: str, settings: Settings, log: logging.Logger, *,
     result.merge_seconds = time.perf_counter() - merge_started
     record_source_status(settings.warehouse, source, result.mode)
     lake_started = time.perf_counter()
-    sync_warehouse(settings.warehouse, settings.lake, [(s, e) for s, e in ENTITIES if s == source])
+    sync_warehouse(settings.warehouse, settings.lake, [(source, e) for e in entities_of(source)])
     result.lake_seconds = time.perf_counter() - lake_started
     if result.mode == "skipped":
         return result

@@ -21,23 +21,7 @@ import duckdb
 
 from ingestion.connection import connect
 from ingestion.payloads import UTF8, as_utf8
-
-ENTITIES: dict[tuple[str, str], str] = {
-    ("zendesk", "tickets"): "record->>'$.id'",
-    ("zendesk", "ticket_events"): "record->>'$.id'",
-    ("zendesk", "users"): "record->>'$.id'",
-    ("zendesk", "articles"): "record->>'$.id'",
-    ("matomo", "visits"): "record->>'$.idVisit'",
-    ("moodle", "categories"): "record->>'$.id'",
-    ("moodle", "courses"): "record->>'$.id'",
-    ("moodle", "enrolments"): "(record->>'$.courseid') || '-' || (record->>'$.id')",
-    ("moodle", "completions"): "(record->>'$.courseid') || '-' || (record->>'$.userid')",
-    ("moodle", "grades"): "(record->>'$.courseid') || '-' || (record->>'$.userid')",
-    ("kobo", "registration"): "record->>'$._id'",
-    ("kobo", "feedback"): "record->>'$._id'",
-    ("kobo", "forms"): "record->>'$.uid'",
-}
-"""Raw entities and the SQL expression of their natural key over the JSON `record`."""
+from ingestion.sources import ENTITIES
 
 RAW_COLUMNS = """
     record_key VARCHAR, record JSON USING COMPRESSION zstd, source VARCHAR, entity VARCHAR,

@@ -10,6 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from ingestion.connection import connect
 from ingestion.contract import (
     CallCount,
     EntityPull,
@@ -19,7 +20,7 @@ from ingestion.contract import (
 )
 from ingestion.http import HttpClient, RejectedBody
 from ingestion.landing import CursorStore, LandingStore
-from ingestion.raw import connect, table_name
+from ingestion.raw import table_name
 from ingestion.settings import Settings
 
 
@@ -28,34 +29,54 @@ class _Landing:
 
     def __init__(self, store: LandingStore, cursors: CursorStore, source: str, entity: str):
         self.writer = store.new_load(source, entity)
-        self.pull = EntityPull(load_id=self.writer.load_id,
-                               cursor_before=cursors.get(source, entity))
+        self.pull = EntityPull(
+            load_id=self.writer.load_id, cursor_before=cursors.get(source, entity)
+        )
 
 
-def run_connector(declaration: SourceDeclaration, credentials: SourceCredentials,
-                  settings: Settings, log: logging.Logger, *,
-                  now: datetime | None = None) -> dict[str, EntityPull]:
+def run_connector(
+    declaration: SourceDeclaration,
+    credentials: SourceCredentials,
+    settings: Settings,
+    log: logging.Logger,
+    *,
+    now: datetime | None = None,
+) -> dict[str, EntityPull]:
     """Run a source's connector: land each page it yields durably, then save the cursor the
     page carries. The HTTP layer's retries and the time since the previous page are the
     entity's of the next page; bodies that are not JSON land as rejected pages."""
     source = declaration.name
     store, cursors = LandingStore(settings.data_dir), CursorStore(settings.data_dir)
     loads = {e: _Landing(store, cursors, source, e) for e in declaration.entity_names}
-    client = HttpClient(source, credentials.get(declaration.base_url_variable),
-                        declaration.credentials_hint, log=log)
+    client = HttpClient(
+        source,
+        credentials.get(declaration.base_url_variable),
+        declaration.credentials_hint,
+        log=log,
+    )
 
     def land_rejected(rejected: RejectedBody) -> None:
         loads[rejected.entity].writer.land(
-            rejected.body, request=rejected.request, records_path=rejected.records_path,
-            record_count=0, extra=rejected.extra, status="rejected", error=rejected.error)
+            rejected.body,
+            request=rejected.request,
+            records_path=rejected.records_path,
+            record_count=0,
+            extra=rejected.extra,
+            status="rejected",
+            error=rejected.error,
+        )
 
     client.on_rejected = land_rejected
     ctx = SourceContext(
-        credentials=credentials, client=client,
+        credentials=credentials,
+        client=client,
         cursors={e: load.pull.cursor_before for e, load in loads.items()},
-        start_date=settings.start_date, timezone=settings.timezone,
-        now=now or datetime.now(UTC), log=log,
-        landed=partial(query_landed, settings.warehouse, source))
+        start_date=settings.start_date,
+        timezone=settings.timezone,
+        now=now or datetime.now(UTC),
+        log=log,
+        landed=partial(query_landed, settings.warehouse, source),
+    )
     pages = declaration.connector(ctx)
     retries, mark = client.retries, time.perf_counter()
     while True:
@@ -65,12 +86,22 @@ def run_connector(declaration: SourceDeclaration, credentials: SourceCredentials
             counts: Mapping[str, CallCount] = stop.value or {}
             break
         load = loads[page.entity]
-        load.writer.land(page.body, request={"method": "GET", "endpoint": page.endpoint,
-                                             "params": page.params,
-                                             "window": page.window or {}},
-                         records_path=page.records_path, record_count=page.record_count,
-                         extra=page.extra, status=page.status, error=page.error, fmt=page.fmt,
-                         record_extras=page.record_extras)
+        load.writer.land(
+            page.body,
+            request={
+                "method": "GET",
+                "endpoint": page.endpoint,
+                "params": page.params,
+                "window": page.window or {},
+            },
+            records_path=page.records_path,
+            record_count=page.record_count,
+            extra=page.extra,
+            status=page.status,
+            error=page.error,
+            fmt=page.fmt,
+            record_extras=page.record_extras,
+        )
         load.pull.pages += 1
         if page.status == "ok":
             load.pull.records += page.record_count
@@ -81,8 +112,10 @@ def run_connector(declaration: SourceDeclaration, credentials: SourceCredentials
         load.pull.duration_s += time.perf_counter() - mark
         retries, mark = client.retries, time.perf_counter()
     for entity, count in counts.items():
-        loads[entity].pull.calls, loads[entity].pull.skipped_calls = (count.calls,
-                                                                      count.skipped_calls)
+        loads[entity].pull.calls, loads[entity].pull.skipped_calls = (
+            count.calls,
+            count.skipped_calls,
+        )
     out = {}
     for entity, load in loads.items():
         load.pull.duration_s = round(load.pull.duration_s, 3)
@@ -93,8 +126,7 @@ def run_connector(declaration: SourceDeclaration, credentials: SourceCredentials
     return out
 
 
-def query_landed(warehouse: Path, source: str, entity: str,
-                 select: str) -> list[tuple[Any, ...]]:
+def query_landed(warehouse: Path, source: str, entity: str, select: str) -> list[tuple[Any, ...]]:
     """Rows of `select` over `records (record_key, record)`: the latest landed version of each
     record of the entity whose key validation has never set aside (`quality.quarantine`).
     Empty before the first pull."""
@@ -102,16 +134,26 @@ def query_landed(warehouse: Path, source: str, entity: str,
         return []
     table = table_name(source, entity)
     with connect(warehouse) as con:
-        tables = {row[0] for row in con.execute(
-            "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
-            "WHERE schema_name || '.' || table_name IN (?, 'quality.quarantine')",
-            [table]).fetchall()}
+        tables = {
+            row[0]
+            for row in con.execute(
+                "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
+                "WHERE schema_name || '.' || table_name IN (?, 'quality.quarantine')",
+                [table],
+            ).fetchall()
+        }
         if table not in tables:
             return []
-        set_aside = "" if "quality.quarantine" not in tables else """
+        set_aside = (
+            ""
+            if "quality.quarantine" not in tables
+            else """
             WHERE NOT EXISTS (SELECT 1 FROM quality.quarantine AS q
                               WHERE q.source = $source AND q.entity = $entity
                                 AND q.record_key = r.record_key)"""
+        )
         return con.execute(
             f"WITH records AS (SELECT r.record_key, r.record FROM {table} AS r {set_aside}) "
-            f"{select}", {"source": source, "entity": entity} if set_aside else {}).fetchall()
+            f"{select}",
+            {"source": source, "entity": entity} if set_aside else {},
+        ).fetchall()

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import load_dotenv
 
 from ingestion.contract import SourceCredentials
+from ingestion.sources import SOURCES
 
 if TYPE_CHECKING:
     from ingestion.lake import Lake
@@ -93,25 +94,6 @@ class DuckDBLimits:
                                 "threads: use a whole number of at least 1, or unset it for "
                                 "one per core.")
         return cls(memory, int(raw_threads) if raw_threads else None)
-
-
-SOURCE_VARIABLES: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
-    "zendesk": (
-        ("ZENDESK_BASE_URL", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN"),
-        frozenset({"ZENDESK_API_TOKEN"}),
-    ),
-    "matomo": (("MATOMO_BASE_URL", "MATOMO_SITE_ID", "MATOMO_TOKEN"), frozenset({"MATOMO_TOKEN"})),
-    "moodle": (("MOODLE_BASE_URL", "MOODLE_TOKEN"), frozenset({"MOODLE_TOKEN"})),
-    "kobo": (
-        (
-            "KOBO_BASE_URL",
-            "KOBO_TOKEN",
-            "KOBO_REGISTRATION_ASSET_UID",
-            "KOBO_FEEDBACK_ASSET_UID",
-        ),
-        frozenset({"KOBO_TOKEN"}),
-    ),
-}
 
 
 ENGINES = ("duckdb", "spark")
@@ -201,15 +183,14 @@ class Settings:
 
     def source(self, name: str) -> SourceCredentials | None:
         """API credentials of a source, or None when its variables are not all set."""
-        keys, secrets = SOURCE_VARIABLES[name]
-        values = {k: self.env.get(k, "") for k in keys}
+        declaration = SOURCES[name]
+        values = {k: self.env.get(k, "") for k in declaration.variables}
         if not all(values.values()):
             return None
-        return SourceCredentials(name, values, secrets)
+        return SourceCredentials(name, values, declaration.secrets)
 
     def missing_variables(self, name: str) -> list[str]:
-        keys, _ = SOURCE_VARIABLES[name]
-        return [k for k in keys if not self.env.get(k)]
+        return [k for k in SOURCES[name].variables if not self.env.get(k)]
 
     def drop_folder(self, name: str) -> Path | None:
         """`<SAYPRO_DROP_DIR>/<source>` when it exists."""

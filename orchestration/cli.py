@@ -273,7 +273,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 def cmd_rebuild_raw(args: argparse.Namespace) -> int:
     from ingestion.lake import sync_warehouse
-    from ingestion.raw import ENTITIES, rebuild_raw
+    from ingestion.raw import rebuild_raw
+    from ingestion.sources import ENTITIES
 
     settings = _settings()
     results = rebuild_raw(settings.warehouse, settings.data_dir)

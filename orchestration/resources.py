@@ -6,8 +6,10 @@ import os
 from pathlib import Path
 
 import dagster as dg
+from pydantic import Field
 
-from ingestion.settings import SOURCE_VARIABLES, Settings, load_env_file
+from ingestion.settings import Settings, load_env_file
+from ingestion.sources import SOURCES
 
 
 def env_or_empty(name: str) -> dg.EnvVar | str:
@@ -49,30 +51,14 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class SourceResource(dg.ConfigurableResource):
-    """Credentials of one vendor API; empty values mean the source is not configured."""
+    """Settings of one vendor API: the values of its declaration's variables (`EnvVar`s, so the
+    UI shows their names, never a secret); empty values mean the source is not configured."""
 
     name: str
-    base_url: str = ""
-    user: str = ""
-    token: str = ""
-    site_id: str = ""
-    registration_asset_uid: str = ""
-    feedback_asset_uid: str = ""
+    values: dict[str, str] = Field(default_factory=dict)
 
     def environ(self) -> dict[str, str]:
-        keys, _ = SOURCE_VARIABLES[self.name]
-        by_suffix = {
-            "BASE_URL": self.base_url, "EMAIL": self.user, "API_TOKEN": self.token,
-            "TOKEN": self.token, "SITE_ID": self.site_id,
-            "REGISTRATION_ASSET_UID": self.registration_asset_uid,
-            "FEEDBACK_ASSET_UID": self.feedback_asset_uid,
-        }
-        out = {}
-        for key in keys:
-            value = by_suffix[key.split("_", 1)[1]]
-            if value:
-                out[key] = value
-        return out
+        return {k: v for k, v in self.values.items() if v}
 
 
 def pipeline_settings(warehouse: WarehouseResource, *sources: SourceResource) -> Settings:
@@ -101,22 +87,8 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             duckdb_memory_limit=env_or_empty("SAYPRO_DUCKDB_MEMORY_LIMIT"),
             duckdb_threads=env_or_empty("SAYPRO_DUCKDB_THREADS"),
         ),
-        "zendesk": SourceResource(
-            name="zendesk", base_url=env_or_empty("ZENDESK_BASE_URL"),
-            user=env_or_empty("ZENDESK_EMAIL"), token=env_or_empty("ZENDESK_API_TOKEN"),
-        ),
-        "matomo": SourceResource(
-            name="matomo", base_url=env_or_empty("MATOMO_BASE_URL"),
-            site_id=env_or_empty("MATOMO_SITE_ID"), token=env_or_empty("MATOMO_TOKEN"),
-        ),
-        "moodle": SourceResource(
-            name="moodle", base_url=env_or_empty("MOODLE_BASE_URL"),
-            token=env_or_empty("MOODLE_TOKEN"),
-        ),
-        "kobo": SourceResource(
-            name="kobo", base_url=env_or_empty("KOBO_BASE_URL"), token=env_or_empty("KOBO_TOKEN"),
-            registration_asset_uid=env_or_empty("KOBO_REGISTRATION_ASSET_UID"),
-            feedback_asset_uid=env_or_empty("KOBO_FEEDBACK_ASSET_UID"),
-        ),
+        **{name: SourceResource(name=name, values={v: env_or_empty(v)
+                                                   for v in declaration.variables})
+           for name, declaration in SOURCES.items()},
         "dbt": DbtRunnerResource(project_dir=str(dbt_project.project_dir)),
     }

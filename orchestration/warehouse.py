@@ -79,7 +79,8 @@ def set_aside_counts(warehouse: Path) -> dict[str, dict[str, int]]:
     landed files) and `unkeyed` (raw._unkeyed_records). Sources with none are left out."""
     if not warehouse.exists():
         return {}
-    from ingestion.raw import ENTITIES, table_name
+    from ingestion.raw import table_name
+    from ingestion.sources import ENTITIES
 
     with connect(warehouse, read_only=True) as con:
         tables = {r[0] for r in con.execute(

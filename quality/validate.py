@@ -34,8 +34,9 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from ingestion.connection import connect
-from ingestion.raw import ENTITIES, sql_literal
+from ingestion.raw import sql_literal
 from ingestion.settings import DuckDBLimits
+from ingestion.sources import ENTITIES
 from quality import history
 from quality.gx_suite import KEY_COLUMN, RuleOutcome, disagreements
 from quality.results import EntityValidation

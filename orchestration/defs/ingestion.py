@@ -3,31 +3,23 @@
 
 import dagster as dg
 
+from ingestion.contract import SourceDeclaration
 from ingestion.pull import pull_source
-from ingestion.raw import ENTITIES, table_name
+from ingestion.raw import table_name
+from ingestion.sources import SOURCES
 from orchestration.asset_keys import raw_asset_key
-from orchestration.resources import SourceResource, WarehouseResource, pipeline_settings
+from orchestration.resources import pipeline_settings
 from orchestration.warehouse import table_row_count
 
-SOURCE_DESCRIPTIONS = {
-    "zendesk": "Zendesk Support API: incremental cursor export of tickets and users, "
-    "time-based ticket events with comments, help-centre articles.",
-    "matomo": "Matomo Live.getLastVisitsDetails per local day, re-pulling recent days for "
-    "late data.",
-    "moodle": "Moodle Web Services: categories, courses, enrolled users, per-student "
-    "completion status and grade items.",
-    "kobo": "KoboToolbox API v2: registration and feedback submissions, incremental on "
-    "_submission_time.",
-}
 
-
-def build_source_asset(source: str) -> dg.AssetsDefinition:
-    entities = [e for (s, e) in ENTITIES if s == source]
+def build_source_asset(declaration: SourceDeclaration) -> dg.AssetsDefinition:
+    """One multi-asset per declared source: its raw tables, pulled and merged together."""
+    source, entities = declaration.name, declaration.entity_names
     specs = [
         dg.AssetSpec(
             raw_asset_key(source, entity),
             description=f"`{table_name(source, entity)}`: latest landed version of each "
-            f"{source} {entity} record. {SOURCE_DESCRIPTIONS[source]}",
+            f"{source} {entity} record. {declaration.description}",
             group_name="ingestion",
             kinds={"python", "duckdb", source},
             owners=["team:data-engineering"],
@@ -38,13 +30,12 @@ def build_source_asset(source: str) -> dg.AssetsDefinition:
 
     @dg.multi_asset(
         name=f"pull_{source}", specs=specs, can_subset=False,
+        required_resource_keys={"warehouse", source},
         retry_policy=dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL),
     )
-    def pull(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-             zendesk: SourceResource, matomo: SourceResource, moodle: SourceResource,
-             kobo: SourceResource):
-        resource = {"zendesk": zendesk, "matomo": matomo, "moodle": moodle, "kobo": kobo}[source]
-        settings = pipeline_settings(warehouse, resource)
+    def pull(context: dg.AssetExecutionContext):
+        settings = pipeline_settings(context.resources.warehouse,
+                                     getattr(context.resources, source))
         result = pull_source(source, settings, context.log)
         shared = result.metadata()
         for entity in entities:
@@ -56,7 +47,7 @@ def build_source_asset(source: str) -> dg.AssetsDefinition:
                           "dagster/row_count": rows},
             )
 
-    pull.__doc__ = SOURCE_DESCRIPTIONS[source]
+    pull.__doc__ = declaration.description
     return pull
 
 
@@ -70,7 +61,11 @@ source_status = dg.AssetSpec(
     owners=["team:data-engineering"],
 )
 
-zendesk_assets = build_source_asset("zendesk")
-matomo_assets = build_source_asset("matomo")
-moodle_assets = build_source_asset("moodle")
-kobo_assets = build_source_asset("kobo")
+SOURCE_ASSETS: dict[str, dg.AssetsDefinition] = {
+    name: build_source_asset(declaration) for name, declaration in SOURCES.items()}
+
+
+@dg.definitions
+def source_assets() -> dg.Definitions:
+    """The pull asset of every declared source."""
+    return dg.Definitions(assets=list(SOURCE_ASSETS.values()))

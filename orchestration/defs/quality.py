@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from ingestion.raw import ENTITIES
+from ingestion.sources import ENTITIES
 from orchestration.asset_keys import QUARANTINE_KEY, raw_asset_key
 from orchestration.resources import WarehouseResource, pipeline_settings
 from orchestration.warehouse import table_row_count

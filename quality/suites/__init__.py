@@ -1,14 +1,17 @@
-"""Entity specs (flattener + rules) per raw entity, keyed by (source, entity)."""
+"""Entity specs (flattener + rules) per raw entity, keyed by (source, entity): each declared
+source's suite is the module `quality/suites/<source>.py` and its `SPECS`."""
 
 from __future__ import annotations
 
+import importlib
+
+from ingestion.sources import SOURCES
 from quality.spec import EntitySpec
-from quality.suites import kobo, matomo, moodle, zendesk
 
 SPECS: dict[tuple[str, str], EntitySpec] = {
     (s.source, s.entity): s
-    for module in (zendesk, matomo, moodle, kobo)
-    for s in module.SPECS
+    for declaration in SOURCES.values()
+    for s in importlib.import_module(declaration.suite_module).SPECS
 }
 
 

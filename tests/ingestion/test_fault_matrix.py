@@ -24,8 +24,9 @@ import pytest
 
 from ingestion.http import SourceError
 from ingestion.pull import PullResult, pull_source
-from ingestion.raw import ENTITIES, table_name
+from ingestion.raw import table_name
 from ingestion.settings import Settings
+from ingestion.sources import ENTITIES
 from sandbox.server import CREDENTIALS, SandboxHandle
 
 SOURCES = ("zendesk", "matomo", "moodle", "kobo")
@@ -72,7 +73,7 @@ def _pull(settings: Settings, source: str) -> PullResult:
 
 @pytest.fixture(scope="module", autouse=True)
 def small_pages(sandbox: SandboxHandle) -> Iterator[None]:
-    from ingestion import kobo, matomo
+    from ingestion.sources import kobo, matomo
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sandbox.apps["zendesk"], "page_size", PAGE_SIZES["zendesk"])
@@ -190,7 +191,7 @@ def test_vendor_error_mid_pull_fails_clearly_and_the_rerun_is_identical(
 KILLED_PULL = f"""
 import logging, sys
 from datetime import datetime, UTC
-from ingestion import kobo, matomo
+from ingestion.sources import kobo, matomo
 from ingestion.pull import pull_source
 from ingestion.settings import Settings
 matomo.PAGE_SIZE, kobo.PAGE_SIZE = {PAGE_SIZES["matomo"]}, {PAGE_SIZES["kobo"]}

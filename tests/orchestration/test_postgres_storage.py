@@ -14,7 +14,7 @@ import psycopg2
 import pytest
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 
-from orchestration.defs.ingestion import kobo_assets
+from orchestration.defs.ingestion import SOURCE_ASSETS
 from orchestration.resources import SourceResource, WarehouseResource
 from orchestration.runner import REPO_ROOT
 
@@ -62,7 +62,7 @@ def test_runs_and_events_land_in_postgres(tmp_path: Path, database: str,
     with dg.DagsterInstance.get() as instance:
         assert isinstance(instance.run_storage, PostgresRunStorage)
         assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
-        result = dg.materialize([kobo_assets], instance=instance, resources=resources)
+        result = dg.materialize([SOURCE_ASSETS["kobo"]], instance=instance, resources=resources)
         assert result.success
         run_id = result.run_id
 

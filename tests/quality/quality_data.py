@@ -13,7 +13,8 @@ from typing import Any
 
 import duckdb
 
-from ingestion.raw import ENTITIES, RAW_COLUMNS
+from ingestion.raw import RAW_COLUMNS
+from ingestion.sources import ENTITIES
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 N = 6

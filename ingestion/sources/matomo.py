@@ -28,20 +28,41 @@ def pages(ctx: SourceContext) -> Iterator[Page]:
     for day in _days(ctx.start_date, ctx.timezone, ctx.cursors["visits"], ctx.now):
         offset = 0
         while True:
-            params = {"module": "API", "method": "Live.getLastVisitsDetails",
-                      "idSite": site, "period": "day", "date": day.isoformat(),
-                      "format": "JSON", "filter_limit": PAGE_SIZE, "filter_offset": offset}
+            params = {
+                "module": "API",
+                "method": "Live.getLastVisitsDetails",
+                "idSite": site,
+                "period": "day",
+                "date": day.isoformat(),
+                "format": "JSON",
+                "filter_limit": PAGE_SIZE,
+                "filter_offset": offset,
+            }
             doc, body = ctx.client.request_json(
-                "POST", path, data={**params, "token_auth": token}, entity="visits",
-                records_path=None, public_params=params)
+                "POST",
+                path,
+                data={**params, "token_auth": token},
+                entity="visits",
+                records_path=None,
+                public_params=params,
+            )
             if isinstance(doc, dict) and doc.get("result") == "error":
-                raise SourceError(f"matomo: {path} ({params['method']}, {day}) returned an "
-                                  f"error: {doc.get('message')}. Check MATOMO_TOKEN has view "
-                                  "access to MATOMO_SITE_ID.")
+                raise SourceError(
+                    f"matomo: {path} ({params['method']}, {day}) returned an "
+                    f"error: {doc.get('message')}. Check MATOMO_TOKEN has view "
+                    "access to MATOMO_SITE_ID."
+                )
             last = len(doc) < PAGE_SIZE
-            yield Page("visits", body, path, params, records_path=None, record_count=len(doc),
-                       window={"start": day.isoformat(), "end": day.isoformat()},
-                       cursor={"last_day": day.isoformat()} if last else None)
+            yield Page(
+                "visits",
+                body,
+                path,
+                params,
+                records_path=None,
+                record_count=len(doc),
+                window={"start": day.isoformat(), "end": day.isoformat()},
+                cursor={"last_day": day.isoformat()} if last else None,
+            )
             if last:
                 break
             offset += PAGE_SIZE

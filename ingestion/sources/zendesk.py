@@ -14,36 +14,57 @@ def _start_time(start_date: date) -> int:
     return int(datetime.combine(start_date, time(), UTC).timestamp())
 
 
-def _cursor_export(client: HttpClient, entity: str, cursor_before: dict | None, path: str,
-                   start_time: int) -> Iterator[Page]:
+def _cursor_export(
+    client: HttpClient, entity: str, cursor_before: dict | None, path: str, start_time: int
+) -> Iterator[Page]:
     """Cursor-based incremental export: start_time first, then after_cursor until the end."""
     cursor = (cursor_before or {}).get("cursor")
     while True:
         params: dict[str, Any] = {"cursor": cursor} if cursor else {"start_time": start_time}
-        doc, body = client.request_json("GET", path, params=params, entity=entity,
-                                        records_path=entity, public_params=params)
+        doc, body = client.request_json(
+            "GET", path, params=params, entity=entity, records_path=entity, public_params=params
+        )
         if doc.get("after_cursor"):
             cursor = doc["after_cursor"]
-        yield Page(entity, body, path, params, records_path=entity,
-                   record_count=len(doc[entity]),
-                   cursor={"cursor": cursor} if doc.get("after_cursor") else None)
+        yield Page(
+            entity,
+            body,
+            path,
+            params,
+            records_path=entity,
+            record_count=len(doc[entity]),
+            cursor={"cursor": cursor} if doc.get("after_cursor") else None,
+        )
         if doc.get("end_of_stream") or not doc[entity]:
             break
 
 
-def _ticket_events(client: HttpClient, cursor_before: dict | None,
-                   start_time: int) -> Iterator[Page]:
+def _ticket_events(
+    client: HttpClient, cursor_before: dict | None, start_time: int
+) -> Iterator[Page]:
     """Time-based export: pages may repeat events at the boundary; raw dedupes on event id."""
     path = "/api/v2/incremental/ticket_events.json"
     start = (cursor_before or {}).get("start_time", start_time)
     while True:
         params = {"start_time": start, "include": "comment_events"}
-        doc, body = client.request_json("GET", path, params=params, entity="ticket_events",
-                                        records_path="ticket_events", public_params=params)
+        doc, body = client.request_json(
+            "GET",
+            path,
+            params=params,
+            entity="ticket_events",
+            records_path="ticket_events",
+            public_params=params,
+        )
         end_time = doc.get("end_time")
-        yield Page("ticket_events", body, path, params, records_path="ticket_events",
-                   record_count=len(doc["ticket_events"]),
-                   cursor={"start_time": int(end_time)} if end_time else None)
+        yield Page(
+            "ticket_events",
+            body,
+            path,
+            params,
+            records_path="ticket_events",
+            record_count=len(doc["ticket_events"]),
+            cursor={"start_time": int(end_time)} if end_time else None,
+        )
         if doc.get("end_of_stream") or not end_time or int(end_time) <= int(start):
             break
         start = int(end_time)
@@ -53,22 +74,31 @@ def _articles(client: HttpClient) -> Iterator[Page]:
     url: str | None = "/api/v2/help_center/articles.json?page=1&per_page=100"
     while url:
         doc, body = client.request_json("GET", url, entity="articles", records_path="articles")
-        yield Page("articles", body, "/api/v2/help_center/articles.json",
-                   {"page": doc.get("page")}, records_path="articles",
-                   record_count=len(doc["articles"]))
+        yield Page(
+            "articles",
+            body,
+            "/api/v2/help_center/articles.json",
+            {"page": doc.get("page")},
+            records_path="articles",
+            record_count=len(doc["articles"]),
+        )
         url = doc.get("next_page")
 
 
 def pages(ctx: SourceContext) -> Iterator[Page]:
     client = ctx.client
-    client.session.auth = (f"{ctx.credentials.get('ZENDESK_EMAIL')}/token",
-                           ctx.credentials.get("ZENDESK_API_TOKEN"))
+    client.session.auth = (
+        f"{ctx.credentials.get('ZENDESK_EMAIL')}/token",
+        ctx.credentials.get("ZENDESK_API_TOKEN"),
+    )
     start = _start_time(ctx.start_date)
     # users are reference data (agents predate the start date): always from the beginning
-    yield from _cursor_export(client, "users", ctx.cursors["users"],
-                              "/api/v2/incremental/users/cursor.json", 0)
-    yield from _cursor_export(client, "tickets", ctx.cursors["tickets"],
-                              "/api/v2/incremental/tickets/cursor.json", start)
+    yield from _cursor_export(
+        client, "users", ctx.cursors["users"], "/api/v2/incremental/users/cursor.json", 0
+    )
+    yield from _cursor_export(
+        client, "tickets", ctx.cursors["tickets"], "/api/v2/incremental/tickets/cursor.json", start
+    )
     yield from _ticket_events(client, ctx.cursors["ticket_events"], start)
     yield from _articles(client)
 
@@ -86,7 +116,6 @@ SOURCE = SourceDeclaration(
     variables=("ZENDESK_BASE_URL", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN"),
     secrets=frozenset({"ZENDESK_API_TOKEN"}),
     base_url_variable="ZENDESK_BASE_URL",
-    credentials_hint="ZENDESK_EMAIL and ZENDESK_API_TOKEN (and that API token access is "
-    "enabled)",
+    credentials_hint="ZENDESK_EMAIL and ZENDESK_API_TOKEN (and that API token access is enabled)",
     connector=pages,
 )

@@ -49,54 +49,94 @@ class MoodleCaller:
         self.client = client
         self.token = token
 
-    def call(self, function: str, params: dict[str, Any] | None = None,
-             entity: str | None = None) -> tuple[Any, bytes]:
-        data = {"wstoken": self.token, "wsfunction": function, "moodlewsrestformat": "json",
-                **(params or {})}
+    def call(
+        self, function: str, params: dict[str, Any] | None = None, entity: str | None = None
+    ) -> tuple[Any, bytes]:
+        data = {
+            "wstoken": self.token,
+            "wsfunction": function,
+            "moodlewsrestformat": "json",
+            **(params or {}),
+        }
         public = {"wsfunction": function, **(params or {})}
-        doc, body = self.client.request_json("POST", PATH, data=data, public_params=public,
-                                             entity=entity)
+        doc, body = self.client.request_json(
+            "POST", PATH, data=data, public_params=public, entity=entity
+        )
         if isinstance(doc, dict) and "exception" in doc:
             code = doc.get("errorcode")
             if code in PER_USER_ERRORS:
                 return doc, body
-            fix = ("check MOODLE_TOKEN and that the web service allows this function"
-                   if code in ("invalidtoken", "accessexception", "webservicesnotenabled")
-                   else "check the function's parameters")
-            raise SourceError(f"moodle: {function} at {PATH} failed with {code}: "
-                              f"{doc.get('message')}; {fix}.")
+            fix = (
+                "check MOODLE_TOKEN and that the web service allows this function"
+                if code in ("invalidtoken", "accessexception", "webservicesnotenabled")
+                else "check the function's parameters"
+            )
+            raise SourceError(
+                f"moodle: {function} at {PATH} failed with {code}: {doc.get('message')}; {fix}."
+            )
         return doc, body
 
 
 def pages(ctx: SourceContext) -> Generator[Page, None, dict[str, CallCount]]:
     moodle = MoodleCaller(ctx.client, ctx.credentials.get("MOODLE_TOKEN"))
     categories, body = moodle.call("core_course_get_categories", entity="categories")
-    yield Page("categories", body, PATH, {"wsfunction": "core_course_get_categories"},
-               records_path=None, record_count=len(categories))
+    yield Page(
+        "categories",
+        body,
+        PATH,
+        {"wsfunction": "core_course_get_categories"},
+        records_path=None,
+        record_count=len(categories),
+    )
     courses, body = moodle.call("core_course_get_courses", entity="courses")
-    yield Page("courses", body, PATH, {"wsfunction": "core_course_get_courses"},
-               records_path=None, record_count=len(courses))
+    yield Page(
+        "courses",
+        body,
+        PATH,
+        {"wsfunction": "core_course_get_courses"},
+        records_path=None,
+        record_count=len(courses),
+    )
     courses = [c for c in courses if c.get("format") != "site"]
     settled = dict(ctx.landed("completions", SETTLED_COMPLETIONS))
     calls = skipped = 0
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:  # one pool for every course
         for course in courses:
             cid = course["id"]
-            users, body = moodle.call("core_enrol_get_enrolled_users", {"courseid": cid},
-                                      "enrolments")
-            yield Page("enrolments", body, PATH, {"courseid": cid}, records_path=None,
-                       record_count=len(users), extra={"courseid": cid})
-            students = [u for u in users
-                        if any(r.get("shortname") == "student" for r in u.get("roles", []))]
-            to_ask = [u["id"] for u in students
-                      if not _unchanged_since_complete(settled.get(f"{cid}-{u['id']}"), u)]
+            users, body = moodle.call(
+                "core_enrol_get_enrolled_users", {"courseid": cid}, "enrolments"
+            )
+            yield Page(
+                "enrolments",
+                body,
+                PATH,
+                {"courseid": cid},
+                records_path=None,
+                record_count=len(users),
+                extra={"courseid": cid},
+            )
+            students = [
+                u for u in users if any(r.get("shortname") == "student" for r in u.get("roles", []))
+            ]
+            to_ask = [
+                u["id"]
+                for u in students
+                if not _unchanged_since_complete(settled.get(f"{cid}-{u['id']}"), u)
+            ]
             calls += len(to_ask)
             skipped += len(students) - len(to_ask)
             yield from _completions(moodle, pool, cid, to_ask)
-            grades, body = moodle.call("gradereport_user_get_grade_items", {"courseid": cid},
-                                       "grades")
-            yield Page("grades", body, PATH, {"courseid": cid}, records_path="usergrades",
-                       record_count=len(grades.get("usergrades", [])))
+            grades, body = moodle.call(
+                "gradereport_user_get_grade_items", {"courseid": cid}, "grades"
+            )
+            yield Page(
+                "grades",
+                body,
+                PATH,
+                {"courseid": cid},
+                records_path="usergrades",
+                record_count=len(grades.get("usergrades", [])),
+            )
     return {"completions": CallCount(calls, skipped)}
 
 
@@ -112,15 +152,17 @@ def _unchanged_since_complete(completed_at: int | None, user: dict[str, Any]) ->
     return last_access <= completed_at
 
 
-def _completions(moodle: MoodleCaller, pool: ThreadPoolExecutor, cid: int,
-                 students: list[int]) -> Iterator[Page]:
+def _completions(
+    moodle: MoodleCaller, pool: ThreadPoolExecutor, cid: int, students: list[int]
+) -> Iterator[Page]:
     """Each student's completion status (one call each, concurrently), landed as one file per
     course whose lines are the responses as sent: one durable write per course instead of per
     student (the fsyncs, not the calls, were the cost)."""
 
     def completion(uid: int) -> tuple[int, Any, bytes]:
-        doc, body = moodle.call("core_completion_get_course_completion_status",
-                                {"courseid": cid, "userid": uid})
+        doc, body = moodle.call(
+            "core_completion_get_course_completion_status", {"courseid": cid, "userid": uid}
+        )
         return uid, doc, body
 
     lines: list[bytes] = []
@@ -128,20 +170,35 @@ def _completions(moodle: MoodleCaller, pool: ThreadPoolExecutor, cid: int,
     for uid, doc, body in pool.map(completion, students):
         params = {"courseid": cid, "userid": uid}
         if "exception" in doc:
-            yield Page("completions", body, PATH, params, records_path="$", record_count=0,
-                       status="rejected",
-                       error=f"{doc.get('errorcode')}: {doc.get('message')}")
+            yield Page(
+                "completions",
+                body,
+                PATH,
+                params,
+                records_path="$",
+                record_count=0,
+                status="rejected",
+                error=f"{doc.get('errorcode')}: {doc.get('message')}",
+            )
         elif b"\n" in body:  # not one JSON line: lands on its own, as sent
-            yield Page("completions", body, PATH, params, records_path="$", record_count=1,
-                       extra=params)
+            yield Page(
+                "completions", body, PATH, params, records_path="$", record_count=1, extra=params
+            )
         else:
             lines.append(body.strip())
             line_users.append({"userid": uid})
     if lines:
-        yield Page("completions", b"\n".join(lines) + b"\n", PATH,
-                   {"courseid": cid, "users": len(line_users)}, records_path=None,
-                   record_count=len(lines), fmt="jsonl", extra={"courseid": cid},
-                   record_extras=line_users)
+        yield Page(
+            "completions",
+            b"\n".join(lines) + b"\n",
+            PATH,
+            {"courseid": cid, "users": len(line_users)},
+            records_path=None,
+            record_count=len(lines),
+            fmt="jsonl",
+            extra={"courseid": cid},
+            record_extras=line_users,
+        )
 
 
 SOURCE = SourceDeclaration(
@@ -152,10 +209,12 @@ SOURCE = SourceDeclaration(
         EntityDeclaration("categories", "record->>'$.id'"),
         EntityDeclaration("courses", "record->>'$.id'"),
         EntityDeclaration("enrolments", "(record->>'$.courseid') || '-' || (record->>'$.id')"),
-        EntityDeclaration("completions",
-                          "(record->>'$.courseid') || '-' || (record->>'$.userid')"),
-        EntityDeclaration("grades", "(record->>'$.courseid') || '-' || (record->>'$.userid')",
-                          list_key="usergrades"),
+        EntityDeclaration("completions", "(record->>'$.courseid') || '-' || (record->>'$.userid')"),
+        EntityDeclaration(
+            "grades",
+            "(record->>'$.courseid') || '-' || (record->>'$.userid')",
+            list_key="usergrades",
+        ),
     ),
     variables=("MOODLE_BASE_URL", "MOODLE_TOKEN"),
     secrets=frozenset({"MOODLE_TOKEN"}),

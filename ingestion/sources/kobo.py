@@ -29,16 +29,27 @@ def _submissions(ctx: SourceContext, entity: str, uid: str) -> Iterator[Page]:
     path = f"/api/v2/assets/{uid}/data/"
     latest, start = since, 0
     while True:
-        params = {"format": "json", "limit": PAGE_SIZE, "start": start,
-                  "query": json.dumps({"_submission_time": {"$gt": since}})}
-        doc, body = ctx.client.request_json("GET", path, params=params, entity=entity,
-                                            records_path="results", public_params=params)
+        params = {
+            "format": "json",
+            "limit": PAGE_SIZE,
+            "start": start,
+            "query": json.dumps({"_submission_time": {"$gt": since}}),
+        }
+        doc, body = ctx.client.request_json(
+            "GET", path, params=params, entity=entity, records_path="results", public_params=params
+        )
         results = doc.get("results", [])
         latest = max([latest, *(r.get("_submission_time", "") for r in results)])
         last = not doc.get("next") or not results
-        yield Page(entity, body, path, params, records_path="results",
-                   record_count=len(results),
-                   cursor={"submission_time": latest} if last else None)
+        yield Page(
+            entity,
+            body,
+            path,
+            params,
+            records_path="results",
+            record_count=len(results),
+            cursor={"submission_time": latest} if last else None,
+        )
         if last:
             break
         start = _next_start(doc["next"], start + len(results))
@@ -58,11 +69,14 @@ def _definitions(ctx: SourceContext) -> Iterator[Page]:
     for uid_variable in FORMS.values():
         path = f"/api/v2/assets/{ctx.credentials.get(uid_variable)}/"
         params = {"format": "json"}
-        doc, body = ctx.client.request_json("GET", path, params=params, entity="forms",
-                                            records_path="$", public_params=params)
+        doc, body = ctx.client.request_json(
+            "GET", path, params=params, entity="forms", records_path="$", public_params=params
+        )
         if not isinstance(doc, dict) or "content" not in doc:
-            raise SourceError(f"kobo: {path} did not return a form definition (no 'content'). "
-                              f"Check {uid_variable} is the uid of a deployed survey asset.")
+            raise SourceError(
+                f"kobo: {path} did not return a form definition (no 'content'). "
+                f"Check {uid_variable} is the uid of a deployed survey asset."
+            )
         yield Page("forms", body, path, params, records_path="$", record_count=1)
 
 
@@ -75,8 +89,12 @@ SOURCE = SourceDeclaration(
         EntityDeclaration("feedback", "record->>'$._id'", list_key="results"),
         EntityDeclaration("forms", "record->>'$.uid'"),
     ),
-    variables=("KOBO_BASE_URL", "KOBO_TOKEN", "KOBO_REGISTRATION_ASSET_UID",
-               "KOBO_FEEDBACK_ASSET_UID"),
+    variables=(
+        "KOBO_BASE_URL",
+        "KOBO_TOKEN",
+        "KOBO_REGISTRATION_ASSET_UID",
+        "KOBO_FEEDBACK_ASSET_UID",
+    ),
     secrets=frozenset({"KOBO_TOKEN"}),
     base_url_variable="KOBO_BASE_URL",
     credentials_hint="KOBO_TOKEN and the asset uids",
