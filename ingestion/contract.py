@@ -81,9 +81,11 @@ class SourceContext:
     landed: LandedQuery
 
 
-Connector = Callable[[SourceContext], Generator[Page, None, Mapping[str, CallCount] | None]]
-"""Yields the pages of every entity of its source, in the order they are to land; may return
-the call counts of entities whose pages each hold several calls."""
+Pages = Generator[Page, None, Mapping[str, CallCount] | None]
+"""What a connector returns: the pages of every entity of its source, in the order they are
+to land, then, optionally, the call counts of entities whose pages each hold several calls."""
+
+Connector = Callable[[SourceContext], Pages]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from ingestion.connection import connect
 from ingestion.contract import (
     CallCount,
     EntityPull,
+    Page,
     SourceContext,
     SourceCredentials,
     SourceDeclaration,
@@ -29,9 +30,55 @@ class _Landing:
 
     def __init__(self, store: LandingStore, cursors: CursorStore, source: str, entity: str):
         self.writer = store.new_load(source, entity)
+        self.cursors = cursors
         self.pull = EntityPull(
             load_id=self.writer.load_id, cursor_before=cursors.get(source, entity)
         )
+
+    def land(self, page: Page) -> None:
+        """Land the page durably, then save the cursor it carries."""
+        self.writer.land(
+            page.body,
+            request={
+                "method": "GET",
+                "endpoint": page.endpoint,
+                "params": page.params,
+                "window": page.window or {},
+            },
+            records_path=page.records_path,
+            record_count=page.record_count,
+            extra=page.extra,
+            status=page.status,
+            error=page.error,
+            fmt=page.fmt,
+            record_extras=page.record_extras,
+        )
+        self.pull.pages += 1
+        if page.status == "ok":
+            self.pull.records += page.record_count
+        if page.cursor is not None:
+            self.cursors.set(self.writer.source, self.writer.entity, page.cursor)
+            self.pull.cursor_after = page.cursor
+
+    def land_rejected(self, rejected: RejectedBody) -> None:
+        self.writer.land(
+            rejected.body,
+            request=rejected.request,
+            records_path=rejected.records_path,
+            record_count=0,
+            extra=rejected.extra,
+            status="rejected",
+            error=rejected.error,
+        )
+
+    def finish(self, counts: CallCount | None) -> EntityPull:
+        self.pull.duration_s = round(self.pull.duration_s, 3)
+        self.pull.rejected_pages = self.writer.rejected
+        if counts is not None:
+            self.pull.calls, self.pull.skipped_calls = counts.calls, counts.skipped_calls
+        if self.pull.pages == 0:
+            self.pull.load_id = None
+        return self.pull
 
 
 def run_connector(
@@ -55,18 +102,7 @@ def run_connector(
         log=log,
     )
 
-    def land_rejected(rejected: RejectedBody) -> None:
-        loads[rejected.entity].writer.land(
-            rejected.body,
-            request=rejected.request,
-            records_path=rejected.records_path,
-            record_count=0,
-            extra=rejected.extra,
-            status="rejected",
-            error=rejected.error,
-        )
-
-    client.on_rejected = land_rejected
+    client.on_rejected = lambda rejected: loads[rejected.entity].land_rejected(rejected)
     ctx = SourceContext(
         credentials=credentials,
         client=client,
@@ -78,52 +114,23 @@ def run_connector(
         landed=partial(query_landed, settings.warehouse, source),
     )
     pages = declaration.connector(ctx)
+    counts: Mapping[str, CallCount] = {}
     retries, mark = client.retries, time.perf_counter()
-    while True:
-        try:
-            page = next(pages)
-        except StopIteration as stop:
-            counts: Mapping[str, CallCount] = stop.value or {}
-            break
-        load = loads[page.entity]
-        load.writer.land(
-            page.body,
-            request={
-                "method": "GET",
-                "endpoint": page.endpoint,
-                "params": page.params,
-                "window": page.window or {},
-            },
-            records_path=page.records_path,
-            record_count=page.record_count,
-            extra=page.extra,
-            status=page.status,
-            error=page.error,
-            fmt=page.fmt,
-            record_extras=page.record_extras,
-        )
-        load.pull.pages += 1
-        if page.status == "ok":
-            load.pull.records += page.record_count
-        if page.cursor is not None:
-            cursors.set(source, page.entity, page.cursor)
-            load.pull.cursor_after = page.cursor
-        load.pull.retries += client.retries - retries
-        load.pull.duration_s += time.perf_counter() - mark
-        retries, mark = client.retries, time.perf_counter()
-    for entity, count in counts.items():
-        loads[entity].pull.calls, loads[entity].pull.skipped_calls = (
-            count.calls,
-            count.skipped_calls,
-        )
-    out = {}
-    for entity, load in loads.items():
-        load.pull.duration_s = round(load.pull.duration_s, 3)
-        load.pull.rejected_pages = load.writer.rejected
-        if load.pull.pages == 0:
-            load.pull.load_id = None
-        out[entity] = load.pull
-    return out
+    try:
+        while True:
+            try:
+                page = next(pages)
+            except StopIteration as stop:
+                counts = stop.value or {}
+                break
+            load = loads[page.entity]
+            load.land(page)
+            load.pull.retries += client.retries - retries
+            load.pull.duration_s += time.perf_counter() - mark
+            retries, mark = client.retries, time.perf_counter()
+    finally:
+        pages.close()  # a failed landing ends the connector too (its worker pools, sessions)
+    return {entity: load.finish(counts.get(entity)) for entity, load in loads.items()}
 
 
 def query_landed(warehouse: Path, source: str, entity: str, select: str) -> list[tuple[Any, ...]]:

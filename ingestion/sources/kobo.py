@@ -8,14 +8,14 @@ import json
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
-from ingestion.contract import EntityDeclaration, Page, SourceContext, SourceDeclaration
+from ingestion.contract import EntityDeclaration, Page, Pages, SourceContext, SourceDeclaration
 from ingestion.http import SourceError
 
 PAGE_SIZE = 1000
 FORMS = {"registration": "KOBO_REGISTRATION_ASSET_UID", "feedback": "KOBO_FEEDBACK_ASSET_UID"}
 
 
-def pages(ctx: SourceContext) -> Iterator[Page]:
+def pages(ctx: SourceContext) -> Pages:
     ctx.client.session.headers["Authorization"] = f"Token {ctx.credentials.get('KOBO_TOKEN')}"
     yield from _definitions(ctx)
     for entity, uid_variable in FORMS.items():

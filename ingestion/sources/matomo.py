@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ingestion.contract import EntityDeclaration, Page, SourceContext, SourceDeclaration
+from ingestion.contract import EntityDeclaration, Page, Pages, SourceContext, SourceDeclaration
 from ingestion.http import SourceError
 
 PAGE_SIZE = 1000
@@ -21,7 +20,7 @@ def _days(start_date: date, timezone: str, cursor: dict | None, now: datetime) -
     return [first + timedelta(days=i) for i in range((today - first).days)]
 
 
-def pages(ctx: SourceContext) -> Iterator[Page]:
+def pages(ctx: SourceContext) -> Pages:
     """Each local day's visits, page by page; the cursor moves on with a day's last page."""
     path = "/index.php"
     site, token = ctx.credentials.get("MATOMO_SITE_ID"), ctx.credentials.get("MATOMO_TOKEN")

@@ -9,7 +9,7 @@ is not asked again (see `SETTLED_COMPLETIONS`).
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -17,6 +17,7 @@ from ingestion.contract import (
     CallCount,
     EntityDeclaration,
     Page,
+    Pages,
     SourceContext,
     SourceDeclaration,
 )
@@ -77,7 +78,7 @@ class MoodleCaller:
         return doc, body
 
 
-def pages(ctx: SourceContext) -> Generator[Page, None, dict[str, CallCount]]:
+def pages(ctx: SourceContext) -> Pages:
     moodle = MoodleCaller(ctx.client, ctx.credentials.get("MOODLE_TOKEN"))
     categories, body = moodle.call("core_course_get_categories", entity="categories")
     yield Page(

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from ingestion.contract import EntityDeclaration, Page, SourceContext, SourceDeclaration
+from ingestion.contract import EntityDeclaration, Page, Pages, SourceContext, SourceDeclaration
 from ingestion.http import HttpClient
 
 
@@ -85,7 +85,7 @@ def _articles(client: HttpClient) -> Iterator[Page]:
         url = doc.get("next_page")
 
 
-def pages(ctx: SourceContext) -> Iterator[Page]:
+def pages(ctx: SourceContext) -> Pages:
     client = ctx.client
     client.session.auth = (
         f"{ctx.credentials.get('ZENDESK_EMAIL')}/token",

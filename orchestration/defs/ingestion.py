@@ -66,6 +66,7 @@ SOURCE_ASSETS: dict[str, dg.AssetsDefinition] = {
 
 
 @dg.definitions
-def source_assets() -> dg.Definitions:
-    """The pull asset of every declared source."""
-    return dg.Definitions(assets=list(SOURCE_ASSETS.values()))
+def ingestion_assets() -> dg.Definitions:
+    """The pull asset of every declared source, and the source status they write (a module
+    with a definitions function contributes only what the function returns)."""
+    return dg.Definitions(assets=[*SOURCE_ASSETS.values(), source_status])
