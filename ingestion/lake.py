@@ -35,6 +35,7 @@ from pyarrow import fs as pafs
 
 from ingestion.connection import connect
 from ingestion.raw import sql_literal
+from ingestion.settings import Settings
 
 LAKE_VARIABLE = "SAYPRO_LAKE_URI"
 
@@ -61,6 +62,11 @@ class Lake:
     """An absolute local folder, or an object-store URI such as `s3://bucket/prefix`."""
     timezone: str
     """SAYPRO_TIMEZONE: the months of `load_month`."""
+
+    @classmethod
+    def of(cls, settings: Settings) -> Lake:
+        """The lake of SAYPRO_LAKE_URI (`settings.lake_uri`)."""
+        return cls(settings.lake_uri, settings.timezone)
 
     @property
     def remote(self) -> bool:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from ingestion.contract import EntityPull, PullResult
 from ingestion.drop_folder import load_drop_folder
-from ingestion.lake import check_lake, sync_warehouse
+from ingestion.lake import Lake, check_lake, sync_warehouse
 from ingestion.raw import merge_loads, record_source_status
 from ingestion.runner import run_connector
 from ingestion.settings import Settings
@@ -17,7 +17,8 @@ from ingestion.sources import SOURCES, entities_of
 
 def pull_source(source: str, settings: Settings, log: logging.Logger, *,
                 now: datetime | None = None) -> PullResult:
-    check_lake(settings.lake)
+    lake = Lake.of(settings)
+    check_lake(lake)
     credentials = settings.source(source)
     if credentials is not None:
         result = PullResult(source, "api", run_connector(SOURCES[source], credentials,
@@ -59,7 +60,7 @@ def pull_source(source: str, settings: Settings, log: logging.Logger, *,
     result.merge_seconds = time.perf_counter() - merge_started
     record_source_status(settings.warehouse, source, result.mode)
     lake_started = time.perf_counter()
-    sync_warehouse(settings.warehouse, settings.lake, [(source, e) for e in entities_of(source)])
+    sync_warehouse(settings.warehouse, lake, [(source, e) for e in entities_of(source)])
     result.lake_seconds = time.perf_counter() - lake_started
     if result.mode == "skipped":
         return result

@@ -15,16 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
 
 from ingestion.contract import SourceCredentials
 from ingestion.sources import SOURCES
-
-if TYPE_CHECKING:
-    from ingestion.lake import Lake
 
 DEFAULT_DATA_DIR = "./data"
 DEFAULT_TIMEZONE = "Africa/Johannesburg"
@@ -210,12 +206,6 @@ class Settings:
             "Set it to a long random secret (e.g. `python -c 'import secrets; "
             "print(secrets.token_hex(32))'`) and keep it stable across runs."
         )
-
-    @property
-    def lake(self) -> Lake:
-        from ingestion.lake import Lake
-
-        return Lake(self.lake_uri, self.timezone)
 
     @property
     def landing_dir(self) -> Path:

@@ -272,13 +272,13 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild_raw(args: argparse.Namespace) -> int:
-    from ingestion.lake import sync_warehouse
+    from ingestion.lake import Lake, sync_warehouse
     from ingestion.raw import rebuild_raw
     from ingestion.sources import ENTITIES
 
     settings = _settings()
     results = rebuild_raw(settings.warehouse, settings.data_dir)
-    synced = sync_warehouse(settings.warehouse, settings.lake, ENTITIES)
+    synced = sync_warehouse(settings.warehouse, Lake.of(settings), ENTITIES)
     for result in results:
         print(f"{result.table}: {result.rows} rows from {result.files} files "
               f"({result.rejected_files} rejected, {result.unkeyed_records} without key, "
@@ -299,11 +299,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command not in WRITING_COMMANDS:
             return handlers[args.command](args)
-        from ingestion.lake import check_lake
+        from ingestion.lake import Lake, check_lake
         from orchestration.lock import data_dir_lock
 
         settings = _settings()
-        check_lake(settings.lake)  # before any pull or build: a bad lake fails here, once
+        check_lake(Lake.of(settings))  # before any pull or build: a bad lake fails here, once
         with data_dir_lock(settings.data_dir):
             return handlers[args.command](args)
     except (RuntimeError, SettingsError) as exc:

@@ -167,12 +167,12 @@ def test_unwritable_lake_fails_at_start_naming_the_setting(tmp_path: Path) -> No
 
 def test_lake_uri_setting_default_and_object_store_uri(tmp_path: Path) -> None:
     default = Settings.from_env({"SAYPRO_DATA_DIR": str(tmp_path)})
-    assert default.lake == Lake(str(tmp_path / "lake"), "Africa/Johannesburg")
-    assert not default.lake.remote
+    assert Lake.of(default) == Lake(str(tmp_path / "lake"), "Africa/Johannesburg")
+    assert not Lake.of(default).remote
     s3 = Settings.from_env({"SAYPRO_DATA_DIR": str(tmp_path), "SAYPRO_TIMEZONE": "UTC",
                             "SAYPRO_LAKE_URI": "s3://bucket/saypro/lake/"})
-    assert s3.lake.remote
-    assert s3.lake.table_path("zendesk", "tickets") == \
+    assert Lake.of(s3).remote
+    assert Lake.of(s3).table_path("zendesk", "tickets") == \
         "s3://bucket/saypro/lake/raw/zendesk__tickets"
     relative = Settings.from_env({"SAYPRO_LAKE_URI": "lake-here"})
     assert relative.lake_uri == str(Path("lake-here").resolve())
