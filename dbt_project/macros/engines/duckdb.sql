@@ -87,3 +87,14 @@
     arg_max({{ value }}, {% if keys | length > 1 %}({{ keys | join(', ') }}){% else %}{{ keys[0] }}{% endif %})
 {%- endmacro %}
 {% macro duckdb__quantile(expr, q) -%}quantile_cont({{ expr }}, {{ q }}){%- endmacro %}
+{% macro duckdb__not_materialized() -%}not materialized{%- endmacro %}
+{#- A list test rather than IN (subquery): DuckDB then filters before the joins that follow. -#}
+{% macro duckdb__in_query_result(expr, query) -%}
+    list_contains((select list(v) from ({{ query }}) as q(v)), {{ expr }})
+{%- endmacro %}
+{#- Segment sets as bitstrings: bit i = the i-th segment of segment_bits. -#}
+{% macro duckdb__segment_set_agg(segment, bit) -%}
+    bit_or(set_bit(bitstring('0', (select count(*) from segment_bits)::integer), {{ bit }}, 1))
+{%- endmacro %}
+{% macro duckdb__segment_set_union(sets) -%}bit_or({{ sets }}){%- endmacro %}
+{% macro duckdb__segment_set_has(set, segment, bit) -%}get_bit({{ set }}, {{ bit }}) = 1{%- endmacro %}

@@ -81,3 +81,12 @@
 {% macro arg_max_by(value, keys) -%}{{ adapter.dispatch('arg_max_by')(value, keys) }}{%- endmacro %}
 {#- Quantile `q` of `expr`, interpolated linearly between the nearest ranks. -#}
 {% macro quantile(expr, q) -%}{{ adapter.dispatch('quantile')(expr, q) }}{%- endmacro %}
+{#- A CTE's keyword that lets the engine inline it in each reader rather than compute it once. -#}
+{% macro not_materialized() -%}{{ adapter.dispatch('not_materialized')() }}{%- endmacro %}
+{#- `expr` is one of the values that the one-column `query` returns. -#}
+{% macro in_query_result(expr, query) -%}{{ adapter.dispatch('in_query_result')(expr, query) }}{%- endmacro %}
+{#- A set of segments (kpi_values): aggregated from the segments of a group (`segment`, its
+    `bit` in segment_bits), united over groups, and tested for one segment. -#}
+{% macro segment_set_agg(segment, bit) -%}{{ adapter.dispatch('segment_set_agg')(segment, bit) }}{%- endmacro %}
+{% macro segment_set_union(sets) -%}{{ adapter.dispatch('segment_set_union')(sets) }}{%- endmacro %}
+{% macro segment_set_has(set, segment, bit) -%}{{ adapter.dispatch('segment_set_has')(set, segment, bit) }}{%- endmacro %}

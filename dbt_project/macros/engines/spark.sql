@@ -115,6 +115,12 @@
     max_by({{ value }}, {% if keys | length > 1 %}struct({{ keys | join(', ') }}){% else %}{{ keys[0] }}{% endif %})
 {%- endmacro %}
 {% macro spark__quantile(expr, q) -%}percentile({{ expr }}, {{ q }}){%- endmacro %}
+{% macro spark__not_materialized() -%}{%- endmacro %}
+{% macro spark__in_query_result(expr, query) -%}{{ expr }} in ({{ query }}){%- endmacro %}
+{#- Segment sets as sorted arrays of segment ids. -#}
+{% macro spark__segment_set_agg(segment, bit) -%}array_sort(collect_set({{ segment }})){%- endmacro %}
+{% macro spark__segment_set_union(sets) -%}array_sort(array_distinct(flatten(collect_list({{ sets }})))){%- endmacro %}
+{% macro spark__segment_set_has(set, segment, bit) -%}array_contains({{ set }}, {{ segment }}){%- endmacro %}
 {% macro spark__seconds_between(start, end) -%}
     (cast(unix_micros({{ end }}) - unix_micros({{ start }}) as double) / 1000000)
 {%- endmacro %}

@@ -18,8 +18,8 @@
         {{ return([]) }}
     {%- endif -%}
     {%- set result = run_query(
-        "select segment_id, version, rule, cast(active_from as varchar) as active_from, "
-        ~ "cast(active_to as varchar) as active_to from " ~ existing ~ " order by segment_id, version") -%}
+        "select segment_id, version, rule, cast(active_from as string) as active_from, "
+        ~ "cast(active_to as string) as active_to from " ~ existing ~ " order by segment_id, version") -%}
     {%- set rows = [] -%}
     {%- for r in result.rows -%}
         {%- do rows.append({'segment_id': r[0], 'version': r[1], 'rule': r[2],
@@ -35,8 +35,8 @@
     {%- if versions | length == 0 %}
     select
         cast(null as date) as month_start,
-        cast(null as varchar) as person_id,
-        cast(null as varchar) as segment_id,
+        cast(null as string) as person_id,
+        cast(null as string) as segment_id,
         cast(null as integer) as segment_version
     where false
     {%- endif %}

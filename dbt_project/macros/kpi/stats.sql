@@ -70,16 +70,32 @@
 {%- endmacro %}
 
 {#- kpi_values' algebraic measures of a group of observations (num, den, x): sums and counts
-    that any coarser grain adds up. -#}
+    that any coarser grain adds up, by name. -#}
+{% macro kpi_measure_expressions() -%}
+    {{ return({
+        'num': 'sum(num)',
+        'den': 'sum(den)',
+        'n_records': 'count(*)::double',
+        'n_x': 'count(x)::double',
+        'sum_x': 'sum(x)',
+        'sum_x2': 'sum(x * x)',
+        'promoters': '(count(*) filter (where x >= 9))::double',
+        'detractors': '(count(*) filter (where x <= 6))::double',
+    }) }}
+{%- endmacro %}
+
 {% macro kpi_algebraic_measures() -%}
-        sum(num) as num,
-        sum(den) as den,
-        count(*)::double as n_records,
-        count(x)::double as n_x,
-        sum(x) as sum_x,
-        sum(x * x) as sum_x2,
-        (count(*) filter (where x >= 9))::double as promoters,
-        (count(*) filter (where x <= 6))::double as detractors
+    {%- for name, expression in kpi_measure_expressions().items() %}
+        {{ expression }} as {{ name }}{% if not loop.last %},{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- The sum of each measure over groups of rows that hold them (`prefix`: the relation's alias
+    and a dot), named as the measure. -#}
+{% macro kpi_sum_of_measures(prefix='') -%}
+    {%- for name in kpi_measure_expressions() -%}
+        sum({{ prefix }}{{ name }}) as {{ name }}{% if not loop.last %}, {% endif %}
+    {%- endfor -%}
 {%- endmacro %}
 
 {#- GROUP BY of one pass that yields both grains: by `columns` and month_start, and by
@@ -99,7 +115,7 @@
             case when month_start is null then 'quarter' else 'month' end as period_grain,
             coalesce(month_start, quarter_start) as period_start,
             kpi_id,
-            bit_or(segments) as segments
+            {{ segment_set_union('segments') }} as segments
         from (
             select r.kpi_id, r.month_start,
                    date_trunc('quarter', r.month_start)::date as quarter_start,
@@ -124,6 +140,6 @@
     union all
     select c.period_grain, c.period_start, c.kpi_id, b.segment_id, sum(c.ids)
     from combinations as c
-    join segment_bits as b on get_bit(c.segments, b.bit) = 1
+    join segment_bits as b on {{ segment_set_has('c.segments', 'b.segment_id', 'b.bit') }}
     group by all
 {%- endmacro %}

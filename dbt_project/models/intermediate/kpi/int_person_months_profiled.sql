@@ -10,11 +10,15 @@ with people as (
     select * from {{ ref('int_people_resolved') }}
 ),
 
+-- Each registration holds from the local month it was submitted in until the month of the
+-- person's next one (ties in time broken by response id): the latest registration submitted
+-- before a month ends is then the one whose span holds the month, a plain range join.
 registrations as (
     select
         person_id,
-        submitted_at,
-        {{ to_local_time(tz, 'submitted_at') }} as submitted_local,
+        date_trunc('month', {{ to_local_time(tz, 'submitted_at') }})::date as valid_from,
+        lead(date_trunc('month', {{ to_local_time(tz, 'submitted_at') }})::date) over (
+            partition by person_id order by submitted_at, response_id) as valid_to,
         province, settlement_type, age_band, gender, employment_status, is_single_parent
     from {{ ref('stg_kobo__registrations') }}
     where person_id is not null
@@ -48,26 +52,24 @@ months as (
 ),
 
 person_months as (
-    select
-        p.person_id,
-        m.month_start,
-        (m.month_start + interval 1 month)::date as next_month_start
+    select p.person_id, m.month_start
     from people as p
+    cross join bounds as b
     join months as m
-      on m.month_start >= coalesce(date_trunc('month', p.signup_date)::date, (select first_month from bounds))
+      on m.month_start >= coalesce(date_trunc('month', p.signup_date)::date, b.first_month)
 ),
 
--- The person's latest registration submitted before the month ends (local time): an as-of
--- join, one probe per person-month rather than every earlier registration ranked.
+-- The person's latest registration submitted before the month ends (local time).
 latest_registration as (
     select
         pm.person_id,
         pm.month_start,
         r.province, r.settlement_type, r.age_band, r.gender, r.employment_status, r.is_single_parent
     from person_months as pm
-    asof join registrations as r
+    join registrations as r
       on r.person_id = pm.person_id
-     and r.submitted_local < pm.next_month_start
+     and r.valid_from <= pm.month_start
+     and (r.valid_to is null or pm.month_start < r.valid_to)
 ),
 
 tickets_by_month as (

@@ -16,25 +16,25 @@
 -- columns it needs.
 {% set employed = "('employed', 'self_employed', 'informal_trader')" %}
 
-with tickets as not materialized (
+with tickets as {{ not_materialized() }} (
     select * from {{ ref('fct_tickets') }}
 ),
 
-visits as not materialized (
+visits as {{ not_materialized() }} (
     select *, date_trunc('month', visit_date)::date as month_start from {{ ref('fct_web_visits') }}
 ),
 
-enrolments as not materialized (
+enrolments as {{ not_materialized() }} (
     select * from {{ ref('fct_enrolments') }}
 ),
 
-feedback as not materialized (
+feedback as {{ not_materialized() }} (
     select *, {{ local_month('submitted_at') }} as month_start
     from {{ ref('fct_survey_responses') }}
     where form = 'feedback'
 ),
 
-people as not materialized (
+people as {{ not_materialized() }} (
     select * from {{ ref('dim_person') }}
 ),
 

@@ -4,7 +4,7 @@
 -- quarter's segment value pools the three months' member records.
 -- obs (kpi_observations, ephemeral) is a query over the facts, cheap to read again: each
 -- consumer reads it rather than DuckDB materialising (and spilling) tens of millions of rows once.
-with obs as not materialized (
+with obs as {{ not_materialized() }} (
     select * from {{ ref('kpi_observations') }}
 ),
 
@@ -22,7 +22,8 @@ segment_versions as (
 ),
 
 -- Records are aggregated per combination of segments rather than once per segment they count
--- in: a person-month's segments become one bitstring (bit i = the i-th segment id), every record
+-- in: a person-month's segments become one set (macro segment_set_agg; on DuckDB a bitstring,
+-- bit i = the i-th segment id), every record
 -- takes its person-month's, and each combination's sums are then added to each segment of it.
 -- The heavy grouping works on a few hundred thousand combinations, not on tens of millions of
 -- (record, segment) pairs.
@@ -35,8 +36,7 @@ person_month_segments as (
     select
         m.month_start,
         m.person_id,
-        bit_or(set_bit(bitstring('0', (select count(*) from segment_bits)::integer), b.bit, 1))
-            as segments
+        {{ segment_set_agg('b.segment_id', 'b.bit') }} as segments
     from membership as m
     join segment_bits as b using (segment_id)
     group by all
@@ -55,10 +55,8 @@ agg_combinations as (
     group by all
 ),
 
--- COLUMNS(...) sums every measure column, whatever kpi_algebraic_measures() defines.
 agg_all as (
-    select month_start, kpi_id, 'all' as segment_id,
-           sum(columns(* exclude (month_start, kpi_id, segments)))
+    select month_start, kpi_id, 'all' as segment_id, {{ kpi_sum_of_measures() }}
     from agg_combinations
     group by month_start, kpi_id
 ),
@@ -66,21 +64,19 @@ agg_all as (
 agg_months as (
     select * from agg_all
     union all
-    select c.month_start, c.kpi_id, b.segment_id,
-           sum(columns(c.* exclude (month_start, kpi_id, segments)))
+    select c.month_start, c.kpi_id, b.segment_id, {{ kpi_sum_of_measures('c.') }}
     from agg_combinations as c
-    join segment_bits as b on get_bit(c.segments, b.bit) = 1
+    join segment_bits as b on {{ segment_set_has('c.segments', 'b.segment_id', 'b.bit') }}
     group by c.month_start, c.kpi_id, b.segment_id
 ),
 
 -- A quarter's segment value pools the records its person was a member for in each of its
 -- months, so its sums are the sums of its months'.
 agg_algebraic as (
-    select 'month' as period_grain, month_start as period_start, * exclude (month_start)
+    select 'month' as period_grain, month_start as period_start, {{ star_except(['month_start']) }}
     from agg_months
     union all
-    select 'quarter', quarter_start, kpi_id, segment_id,
-           sum(columns(* exclude (month_start, quarter_start, kpi_id, segment_id)))
+    select 'quarter', quarter_start, kpi_id, segment_id, {{ kpi_sum_of_measures() }}
     from (select *, date_trunc('quarter', month_start)::date as quarter_start from agg_months)
     group by quarter_start, kpi_id, segment_id
 ),
@@ -95,13 +91,13 @@ count_kpis as (
 ),
 
 -- The other count KPIs (a visitor, a learner) need the records themselves. The KPI filter is a
--- list test rather than a join, so that it drops the other KPIs' observations before their
--- segments are looked up (the optimiser moves a join above the segment lookup).
+-- test against the query's result rather than a join, so that it drops the other KPIs'
+-- observations before their segments are looked up (DuckDB's optimiser moves a join above the
+-- segment lookup).
 repeated_records as (
     select kpi_id, month_start, person_id, record_id
     from obs
-    where list_contains((select list(kpi_id) from count_kpis where not records_are_distinct),
-                        kpi_id)
+    where {{ in_query_result('kpi_id', 'select kpi_id from count_kpis where not records_are_distinct') }}
 ),
 
 -- Each record counts once per period in every segment any of its records counts in.
@@ -167,8 +163,8 @@ bounds as (
 ),
 
 months as (
-    select cast(range as date) as month_start
-    from bounds, range(bounds.first_month, bounds.last_month + interval 1 month, interval 1 month)
+    select {{ explode_list(month_starts('bounds.first_month', 'bounds.last_month')) }} as month_start
+    from bounds
 ),
 
 periods as (

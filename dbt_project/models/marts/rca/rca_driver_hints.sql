@@ -20,9 +20,9 @@ with tickets as (
 ),
 
 ticket_periods as (
-    select 'month' as period_grain, month_start as period_start, * exclude (month_start) from tickets
+    select 'month' as period_grain, month_start as period_start, {{ star_except(['month_start']) }} from tickets
     union all
-    select 'quarter', date_trunc('quarter', month_start)::date, * exclude (month_start) from tickets
+    select 'quarter', date_trunc('quarter', month_start)::date, {{ star_except(['month_start']) }} from tickets
 ),
 
 -- Spearman: ticket CSAT vs first reply minutes ------------------------------------------

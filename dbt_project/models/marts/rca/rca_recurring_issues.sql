@@ -98,7 +98,7 @@ taxonomy as (
 ),
 
 article_labels as (
-    select a.article_id, a.vote_sum, a.vote_count, unnest(a.label_names) as label
+    select a.article_id, a.vote_sum, a.vote_count, {{ explode_list('a.label_names') }} as label
     from {{ ref('stg_zendesk__articles') }} as a
 ),
 
