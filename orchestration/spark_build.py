@@ -105,6 +105,7 @@ def spark_session(data_dir: Path, salt: str, master: str | None = None) -> Any:
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.shuffle.partitions", "4")
                .config("spark.ui.enabled", "false")
+               .config("spark.driver.memory", os.environ.get("SAYPRO_SPARK_DRIVER_MEMORY", "4g"))
                .config("spark.sql.legacy.sizeOfNull", "false")
                .config("spark.pyspark.python", sys.executable)
                .enableHiveSupport())

@@ -98,3 +98,4 @@
 {%- endmacro %}
 {% macro duckdb__segment_set_union(sets) -%}bit_or({{ sets }}){%- endmacro %}
 {% macro duckdb__segment_set_has(set, segment, bit) -%}get_bit({{ set }}, {{ bit }}) = 1{%- endmacro %}
+{% macro duckdb__reread_materialization() -%}{{ return('ephemeral') }}{%- endmacro %}

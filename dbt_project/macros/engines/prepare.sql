@@ -90,3 +90,7 @@
 {% macro segment_set_agg(segment, bit) -%}{{ adapter.dispatch('segment_set_agg')(segment, bit) }}{%- endmacro %}
 {% macro segment_set_union(sets) -%}{{ adapter.dispatch('segment_set_union')(sets) }}{%- endmacro %}
 {% macro segment_set_has(set, segment, bit) -%}{{ adapter.dispatch('segment_set_has')(set, segment, bit) }}{%- endmacro %}
+{#- Materialisation of a model its readers scan several times: DuckDB inlines it (scanning the
+    facts again costs less than writing and spilling the rows), Spark writes it once (it would
+    plan and run every inlined copy). -#}
+{% macro reread_materialization() -%}{{ return(adapter.dispatch('reread_materialization')()) }}{%- endmacro %}

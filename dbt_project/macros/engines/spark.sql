@@ -121,6 +121,7 @@
 {% macro spark__segment_set_agg(segment, bit) -%}array_sort(collect_set({{ segment }})){%- endmacro %}
 {% macro spark__segment_set_union(sets) -%}array_sort(array_distinct(flatten(collect_list({{ sets }})))){%- endmacro %}
 {% macro spark__segment_set_has(set, segment, bit) -%}array_contains({{ set }}, {{ segment }}){%- endmacro %}
+{% macro spark__reread_materialization() -%}{{ return('table') }}{%- endmacro %}
 {% macro spark__seconds_between(start, end) -%}
     (cast(unix_micros({{ end }}) - unix_micros({{ start }}) as double) / 1000000)
 {%- endmacro %}

@@ -1,4 +1,4 @@
-{{ config(materialized='ephemeral', contract={'enforced': false}) }}
+{{ config(materialized=reread_materialization(), contract={'enforced': false}) }}
 -- Record-level KPI observations in one long relation, so that every KPI is aggregated the same
 -- way per period and segment in kpi_values. One row per (KPI, record) that belongs to the KPI:
 --   month_start  local month of the record's anchor date (DESIGN.md section 6)
