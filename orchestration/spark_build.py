@@ -4,8 +4,8 @@ The same dbt project as on DuckDB, run in-process by dbt's Python API with the `
 (`method: session`): this process starts the Spark session (master SAYPRO_SPARK_MASTER,
 `local[2]` by default), registers `saypro_pii_hash()` on it and runs dbt, whose raw sources
 are external tables over the Parquet lake (macro `spark__prepare_warehouse`). The tables that
-other stages keep in the DuckDB warehouse and dbt reads (quality.quarantine,
-raw._source_status) are handed over to the lake first.
+other stages keep in the DuckDB warehouse and dbt reads (quality.quarantine) are handed over
+to the lake first; the lake sync already writes raw._source_status.
 
 dbt-spark runs no Python models outside Databricks: the build runs dbt up to their parents,
 computes them here with the same functions as the DuckDB models (`transforms` package), writes
@@ -34,7 +34,6 @@ MASTER_VARIABLE = "SAYPRO_SPARK_MASTER"
 SALT_VARIABLE = "SAYPRO_PII_SALT"
 HANDED_OVER = {  # DuckDB table read by dbt -> its folder in the lake
     "quality.quarantine": "quality/quarantine",
-    "raw._source_status": "raw/_source_status",
 }
 
 

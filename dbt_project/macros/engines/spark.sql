@@ -4,9 +4,9 @@
 {#- Raw tables are Parquet in the lake (SAYPRO_LAKE_URI): <lake>/raw/<source>__<entity>/
     load_month=YYYY-MM/*.parquet, columns of ingestion.raw.RAW_COLUMNS with `record` as JSON
     text. Each becomes an external table over its folder (an empty folder is an empty table);
-    quality.quarantine and raw._source_status are handed over by the build driver
-    (orchestration/spark_build.py) as Parquet under <lake>/quality/quarantine and
-    <lake>/raw/_source_status. -#}
+    raw._source_status is written there by the lake sync (ingestion/lake.py), quality.quarantine
+    is handed over by the build driver (orchestration/spark_build.py) as Parquet under
+    <lake>/quality/quarantine. -#}
 {% macro spark__prepare_warehouse() -%}
     {%- if not execute -%}
         {{ return('select 1') }}
