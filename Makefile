@@ -11,7 +11,7 @@ DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/se
 export SAYPRO_DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(abspath $(SAYPRO_DATA_DIR))/dagster
 
-.PHONY: install demo test lint dev dashboard bench lock clean manifest chromium postgres dagster-home
+.PHONY: install demo test test-spark lint dev dashboard bench lock clean manifest chromium postgres dagster-home
 
 install: $(INSTALLED) $(MANIFEST)
 
@@ -57,7 +57,18 @@ demo: install
 	$(BIN)/saypro demo
 
 test: install chromium postgres
-	$(BIN)/pytest
+	$(BIN)/pytest --ignore=tests/spark
+
+# The Spark engine (SAYPRO_ENGINE=spark, docs/DEPLOYMENT.md): PySpark and dbt-spark from their
+# own lock (the same versions of everything else), then tests/spark, which builds the sample on
+# both engines and compares every mart. Needs Java 17.
+SPARK_INSTALLED := $(abspath $(VENV))/.installed-spark
+$(SPARK_INSTALLED): $(INSTALLED) requirements-spark.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-spark.lock
+	@touch $@
+
+test-spark: install $(SPARK_INSTALLED)
+	$(BIN)/pytest tests/spark
 
 lint: install dagster-home
 	$(BIN)/ruff check .
@@ -82,6 +93,7 @@ bench: install
 lock:
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra postgres --python-version 3.11 --no-header -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra spark -c requirements.lock --python-version 3.11 --no-header -o requirements-spark.lock
 
 clean:
 	rm -rf $(SAYPRO_DATA_DIR) dbt_project/target test-artefacts
