@@ -33,21 +33,24 @@
 
 {#- '|'-separated text as a list of trimmed, non-empty items. -#}
 {% macro experiment_split(expr) -%}
-    list_filter(list_transform(string_split(coalesce({{ expr }}, ''), '|'), lambda x: trim(x)),
-                lambda x: x <> '')
+    {{ list_where(list_map(split_text("coalesce(" ~ expr ~ ", '')", '|'), 'x', 'trim(x)'), 'x', "x <> ''") }}
 {%- endmacro %}
 
 {#- One row (experiment, problem) per problem of the registry `registry`. -#}
 {% macro experiment_registry_problems_sql(registry) -%}
     {%- set known = experiment_metrics().keys() | list | sort -%}
-    {%- set known_list = "['" ~ known | join("', '") ~ "']" -%}
+    {%- set known_literals = [] -%}
+    {%- for metric_id in known -%}
+        {%- do known_literals.append("'" ~ metric_id ~ "'") -%}
+    {%- endfor -%}
+    {%- set known_list = list_of(known_literals) -%}
     with registry as (
         select
             coalesce(nullif(trim(experiment_id), ''), '(no experiment_id, name: ' || coalesce(name, '') || ')') as experiment,
             *,
-            list_transform(string_split(coalesce(variants, ''), '|'), lambda x: trim(x)) as variant_list,
+            {{ list_map(split_text("coalesce(variants, '')", '|'), 'x', 'trim(x)') }} as variant_list,
             case when trim(coalesce(allocation, '')) <> ''
-                 then list_transform(string_split(allocation, '|'), lambda x: try_cast(trim(x) as double))
+                 then {{ list_map(split_text('allocation', '|'), 'x', 'try_cast(trim(x) as double)') }}
             end as allocation_list,
             {{ experiment_split('guardrail_metrics') }} as guardrail_list
         from {{ registry }}
@@ -65,26 +68,27 @@
     from registry where trim(coalesce(campaign_name, '')) = ''
     union all
     select experiment, 'variants ''' || coalesce(variants, '') || ''' do not name a control and at least one other variant (''|''-separated campaign contents, control first)'
-    from registry where len(variant_list) < 2 or list_contains(variant_list, '')
+    from registry where {{ list_size('variant_list') }} < 2 or {{ list_has('variant_list', "''") }}
     union all
     select experiment, 'variants ''' || variants || ''' repeat a campaign content'
     from registry
-    where len(list_distinct(list_transform(variant_list, lambda x: lower(x)))) < len(variant_list)
+    where {{ list_size(list_distinct(list_map('variant_list', 'x', 'lower(x)'))) }} < {{ list_size('variant_list') }}
     union all
-    select experiment, 'allocation ''' || allocation || ''' does not give one positive share per variant (' || len(variant_list) || ' variants; leave it empty for equal shares)'
+    select experiment, 'allocation ''' || allocation || ''' does not give one positive share per variant (' || {{ list_size('variant_list') }} || ' variants; leave it empty for equal shares)'
     from registry
     where allocation_list is not null
-      and (len(allocation_list) <> len(variant_list)
-           or len(list_filter(allocation_list, lambda a: a is null or a <= 0)) > 0)
+      and ({{ list_size('allocation_list') }} <> {{ list_size('variant_list') }}
+           or {{ list_size(list_where('allocation_list', 'a', 'a is null or a <= 0')) }} > 0)
     union all
     select experiment, 'primary_metric ''' || coalesce(primary_metric, '') || ''' is not a known metric ({{ known | join(", ") }})'
-    from registry where not list_contains({{ known_list }}, trim(coalesce(primary_metric, '')))
+    from registry where not {{ list_has(known_list, "trim(coalesce(primary_metric, ''))") }}
     union all
-    select experiment, 'guardrail_metrics name unknown metrics: ' || array_to_string(list_filter(guardrail_list, lambda g: not list_contains({{ known_list }}, g)), ', ') || ' (known: {{ known | join(", ") }})'
-    from registry where len(list_filter(guardrail_list, lambda g: not list_contains({{ known_list }}, g))) > 0
+    {%- set unknown_guardrails = list_where('guardrail_list', 'g', 'not ' ~ list_has(known_list, 'g')) %}
+    select experiment, 'guardrail_metrics name unknown metrics: ' || {{ list_join(unknown_guardrails, ', ') }} || ' (known: {{ known | join(", ") }})'
+    from registry where {{ list_size(unknown_guardrails) }} > 0
     union all
     select experiment, 'primary_metric ''' || primary_metric || ''' is also a guardrail metric'
-    from registry where list_contains(guardrail_list, trim(primary_metric))
+    from registry where {{ list_has('guardrail_list', 'trim(primary_metric)') }}
     union all
     select experiment, 'start_date and end_date are required, start_date first'
     from registry where start_date is null or end_date is null or start_date > end_date

@@ -99,3 +99,14 @@
 {% macro duckdb__segment_set_union(sets) -%}bit_or({{ sets }}){%- endmacro %}
 {% macro duckdb__segment_set_has(set, segment, bit) -%}get_bit({{ set }}, {{ bit }}) = 1{%- endmacro %}
 {% macro duckdb__reread_materialization() -%}{{ return('ephemeral') }}{%- endmacro %}
+{% macro duckdb__list_of(items) -%}[{{ items | join(', ') }}]{%- endmacro %}
+{% macro duckdb__list_concat(left, right) -%}({{ left }} || {{ right }}){%- endmacro %}
+{% macro duckdb__list_sum(list) -%}list_sum({{ list }}){%- endmacro %}
+{% macro duckdb__list_distinct(list) -%}list_distinct({{ list }}){%- endmacro %}
+{% macro duckdb__list_join(list, sep) -%}array_to_string({{ list }}, '{{ sep }}'){%- endmacro %}
+{% macro duckdb__string_agg_ordered(expr, sep, order_by) -%}
+    string_agg({{ expr }}, '{{ sep }}' order by {{ order_by }})
+{%- endmacro %}
+{% macro duckdb__format_text(template, args) -%}
+    format('{{ template | replace("'", "''") }}', {{ args | join(', ') }})
+{%- endmacro %}

@@ -94,3 +94,20 @@
     facts again costs less than writing and spilling the rows), Spark writes it once (it would
     plan and run every inlined copy). -#}
 {% macro reread_materialization() -%}{{ return(adapter.dispatch('reread_materialization')()) }}{%- endmacro %}
+{#- Experiments' list and text helpers. A list of the SQL expressions `items`. -#}
+{% macro list_of(items) -%}{{ adapter.dispatch('list_of')(items) }}{%- endmacro %}
+{#- The items of list `left`, then those of `right`. -#}
+{% macro list_concat(left, right) -%}{{ adapter.dispatch('list_concat')(left, right) }}{%- endmacro %}
+{#- Sum (double) of a list's non-NULL numbers; NULL when there are none. -#}
+{% macro list_sum(list) -%}{{ adapter.dispatch('list_sum')(list) }}{%- endmacro %}
+{#- The distinct non-NULL items of a list (in no particular order). -#}
+{% macro list_distinct(list) -%}{{ adapter.dispatch('list_distinct')(list) }}{%- endmacro %}
+{#- The non-NULL items of a list of text joined by the literal `sep`. -#}
+{% macro list_join(list, sep) -%}{{ adapter.dispatch('list_join')(list, sep) }}{%- endmacro %}
+{#- Aggregate: `expr` of the group's rows ordered by `order_by`, joined by the literal `sep`
+    (NULL when no row has one); a FILTER clause may follow. -#}
+{% macro string_agg_ordered(expr, sep, order_by) -%}{{ adapter.dispatch('string_agg_ordered')(expr, sep, order_by) }}{%- endmacro %}
+{#- Text from the literal `template` with its placeholders replaced by the SQL expressions
+    `args` in turn, as DuckDB's format() (fmt syntax); NULL when an argument is NULL. Portable
+    placeholders: {} (text, integers, dates), {:.Nf} and {:+.Nf} (fixed), {:.Ng} (general). -#}
+{% macro format_text(template, args) -%}{{ adapter.dispatch('format_text')(template, args) }}{%- endmacro %}

@@ -161,3 +161,102 @@
     {%- else -%}'{{ value | string | replace('\\', '\\\\') | replace("'", "\\'") }}'
     {%- endif -%}
 {%- endmacro %}
+{% macro spark__list_of(items) -%}array({{ items | join(', ') }}){%- endmacro %}
+{% macro spark__list_concat(left, right) -%}concat({{ left }}, {{ right }}){%- endmacro %}
+{% macro spark__list_sum(list) -%}
+    aggregate({{ list }}, cast(null as double), (acc, x) -> case when x is null then acc else coalesce(acc, 0) + x end)
+{%- endmacro %}
+{#- array_distinct keeps one NULL; list_distinct none -#}
+{% macro spark__list_distinct(list) -%}array_distinct(filter({{ list }}, x -> x is not null)){%- endmacro %}
+{% macro spark__list_join(list, sep) -%}array_join({{ list }}, '{{ sep }}'){%- endmacro %}
+{% macro spark__string_agg_ordered(expr, sep, order_by) -%}
+    string_agg({{ expr }}, '{{ sep }}') within group (order by {{ order_by }})
+{%- endmacro %}
+
+{#- format_string (Java's printf) for DuckDB's fmt placeholders: {} takes the argument's text
+    (format_string prints a date as a day number), numbers are rounded as C's printf does
+    (spark_c_rounded) and {:.Ng} is spark_general_number; a NULL argument gives NULL, as in
+    DuckDB (format_string prints 'null'). -#}
+{% macro spark__format_text(template, args) -%}
+    {%- set parts = modules.re.split('([{][^}]*[}])', template) -%}
+    {%- if parts | length != 2 * args | length + 1 -%}
+        {{ exceptions.raise_compiler_error("format_text: " ~ args | length ~ " arguments for the template " ~ template) }}
+    {%- endif -%}
+    {%- set pieces = [] -%}
+    {%- set values = [] -%}
+    {%- for part in parts -%}
+        {%- if loop.index0 is even -%}
+            {%- do pieces.append(part | replace('%', '%%')) -%}
+        {%- else -%}
+            {%- set arg = args[loop.index0 // 2] -%}
+            {%- set spec = part[1:-1] -%}
+            {%- if spec == '' -%}
+                {%- do pieces.append('%s') -%}
+                {%- do values.append('cast(' ~ arg ~ ' as string)') -%}
+            {%- elif modules.re.fullmatch(':[+]?[.][0-9]+f', spec) -%}
+                {%- do pieces.append('%' ~ spec[1:]) -%}
+                {%- do values.append(spark_c_rounded(arg, spec.split('.')[1][:-1] | int, true)) -%}
+            {%- elif modules.re.fullmatch(':[.][0-9]+g', spec) -%}
+                {%- set digits = spec[2:-1] | int -%}
+                {%- do pieces.append('%s') -%}
+                {%- do values.append(spark_general_number(spark_c_rounded(arg, digits, false), digits)) -%}
+            {%- else -%}
+                {{ exceptions.raise_compiler_error("format_text: placeholder " ~ part ~ " has no Spark form") }}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if args -%}
+    case when {% for arg in args %}({{ arg }}) is null{{ ' or ' if not loop.last }}{% endfor %} then null else
+    {%- endif %} format_string({{ spark_literal(pieces | join('')) }}, {{ values | join(', ') }})
+    {%- if args %} end{%- endif -%}
+{%- endmacro %}
+
+{#- `value` bound to the lambda variable `name` in `body` (a `let`). -#}
+{% macro spark_let(name, value, body) -%}
+    element_at(transform(array({{ value }}), {{ name }} -> {{ body }}), 1)
+{%- endmacro %}
+
+{#- Double `expr`, changed where needed so that format_string's rounding of it to `digits`
+    digits (decimals when `after_point`, else significant digits) is C's printf rounding of
+    `expr`. Java rounds the shortest decimal D of the double half up, C rounds the exact
+    binary value (half to even on an exact tie): they differ only when D ends in the 5 right
+    after the last digit kept; then the exact value M / 2^s is compared with D in decimal
+    arithmetic and, when C rounds down, the truncated D is returned (formatted as is). Where
+    the comparison does not fit 38 digits (far outside 1e-9..1e9), Java's rounding stays. -#}
+{% macro spark_c_rounded(expr, digits, after_point) -%}
+    {%- set pow2 = "try_multiply(cast(shiftleft(1L, least(c_s, 62)) as decimal(38, 0)), cast(shiftleft(1L, greatest(c_s - 62, 0)) as decimal(38, 0)))" -%}
+    {%- set lhs = "try_multiply(cast(c_m as decimal(38, 0)), try_cast(concat('1', repeat('0', greatest(c_q - c_d.e10, 0))) as decimal(38, 0)))" -%}
+    {%- set rhs = "try_multiply(try_multiply(cast(c_h * 10 + 5 as decimal(38, 0)), " ~ pow2 ~ "), try_cast(concat('1', repeat('0', greatest(c_d.e10 - c_q, 0))) as decimal(38, 0)))" -%}
+    {%- set exact_m = "case when c_s between 0 and 124 then " ~ spark_let('c_f', "abs(c_x) * cast(shiftleft(1L, least(c_s, 62)) as double) * cast(shiftleft(1L, greatest(c_s - 62, 0)) as double)", "case when c_f = floor(c_f) and c_f < 9.0e18 then cast(c_f as bigint) end") ~ " end" -%}
+    {%- set rounds_down = rhs ~ " > " ~ lhs ~ " or (" ~ lhs ~ " = " ~ rhs ~ " and c_h % 2 = 0)" -%}
+    {%- set down = spark_let('c_s', "53 - cast(floor(log2(abs(c_x))) as int)", spark_let('c_m', exact_m, rounds_down)) -%}
+    {%- set truncated = "(case when c_x < 0 then -1 else 1 end) * cast(concat(cast(c_h as string), 'e', cast(c_d.e10 - c_q + 1 as string)) as double)" -%}
+    {%- set by_tie = "case when c_q between 0 and 16 and substr(c_d.dg, c_q + 1, 1) = '5' and substr(c_d.dg, c_q + 2) rlike '^0*$' then "
+        ~ spark_let('c_h', "case when c_q = 0 then 0L else cast(substr(c_d.dg, 1, c_q) as bigint) end",
+                    "case when coalesce(" ~ down ~ ", false) then " ~ truncated ~ " else c_x end")
+        ~ " else c_x end" -%}
+    {%- set q = ('c_d.e10 + ' ~ (digits + 1)) if after_point else (digits | string) -%}
+    {%- set by_digits = spark_let('c_d', "named_struct('e10', cast(substring_index(format_string('%.16e', abs(c_x)), 'e', -1) as int), 'dg', concat(substr(format_string('%.16e', abs(c_x)), 1, 1), substr(format_string('%.16e', abs(c_x)), 3, 16)))",
+                                  spark_let('c_q', q, by_tie)) -%}
+    {{ spark_let('c_x', 'cast(' ~ expr ~ ' as double)', "case when c_x is null or isnan(c_x) or abs(c_x) = double('inf') or c_x = 0 then c_x else " ~ by_digits ~ " end") }}
+{%- endmacro %}
+
+{#- C's %.<digits>g of double `expr` (as fmt's {:.Ng}): the exponent X of its %e form decides;
+    -4 <= X < digits gives fixed notation with digits - 1 - X decimals, else scientific;
+    trailing zeros (and a trailing point) dropped. -#}
+{% macro spark_general_number(expr, digits) -%}
+    {%- set sci = "format_string('%." ~ (digits - 1) ~ "e', g_x)" -%}
+    {%- set exponent = "try_cast(substring_index(" ~ sci ~ ", 'e', -1) as int)" -%}
+    {%- set body -%}
+    case when isnan(g_x) then 'nan'
+         when g_x = double('inf') then 'inf'
+         when g_x = double('-inf') then '-inf'
+         when {{ exponent }} between -4 and {{ digits - 1 }}
+         then regexp_replace(regexp_replace(
+                  format_string(concat('%.', {{ digits - 1 }} - {{ exponent }}, 'f'), g_x),
+                  r'(\.[0-9]*?)0+$', '$1'), r'\.$', '')
+         else regexp_replace({{ sci }}, r'\.?0+e', 'e')
+    end
+    {%- endset -%}
+    {{ spark_let('g_x', expr, body) }}
+{%- endmacro %}

@@ -14,7 +14,7 @@ with variants as (
         lower(campaign_name) as campaign_key,
         start_date,
         end_date,
-        unnest(variants) as variant
+        {{ explode_list('variants') }} as variant
     from {{ ref('int_experiments_validated') }}
 ),
 
@@ -44,7 +44,7 @@ units as (
         experiment_id,
         unit_id,
         any_value(unit) as unit,
-        arg_min(variant, (first_action_at, visit_id)) as variant,
+        {{ arg_min_by('variant', ['first_action_at', 'visit_id']) }} as variant,
         min(first_action_at) as first_exposed_at,
         count(distinct variant) as variants_exposed,
         count(*) as exposure_visits
@@ -54,7 +54,7 @@ units as (
 ),
 
 visitor_people as (
-    select visitor_id, arg_min(person_id, (first_action_at, visit_id)) as person_id
+    select visitor_id, {{ arg_min_by('person_id', ['first_action_at', 'visit_id']) }} as person_id
     from {{ ref('stg_matomo__visits') }}
     where person_id is not null
       and visitor_id in (select unit_id from units where unit = 'visitor')

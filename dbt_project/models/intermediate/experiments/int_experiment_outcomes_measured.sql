@@ -87,7 +87,7 @@ measured as (
         u.experiment_id,
         u.unit_id,
         u.variant,
-        unnest(u.metrics) as metric_id,
+        {{ explode_list('u.metrics') }} as metric_id,
         coalesce(w.is_converted, false) as is_converted,
         coalesce(w.ad_clicks, 0) as ad_clicks,
         coalesce(w.ad_views, 0) as ad_views,

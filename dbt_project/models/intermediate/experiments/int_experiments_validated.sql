@@ -7,7 +7,7 @@ with registry as (
     select
         *,
         {{ experiment_split('variants') }} as variant_list,
-        list_transform({{ experiment_split('allocation') }}, lambda a: a::double) as shares,
+        {{ list_map(experiment_split('allocation'), 'a', 'a::double') }} as shares,
         {{ experiment_split('guardrail_metrics') }} as guardrail_list
     from {{ ref('experiments') }}
 )
@@ -19,10 +19,11 @@ select
     unit,
     trim(campaign_name) as campaign_name,
     variant_list as variants,
-    variant_list[1] as control_variant,
-    case when len(shares) = 0
-         then list_transform(variant_list, lambda v: 1.0 / len(variant_list))
-         else list_transform(shares, lambda a: a / list_sum(shares))
+    {{ list_first('variant_list') }} as control_variant,
+    -- equal shares in double arithmetic (on Spark 1.0 is a decimal)
+    case when {{ list_size('shares') }} = 0
+         then {{ list_map('variant_list', 'v', '1.0::double / ' ~ list_size('variant_list')) }}
+         else {{ list_map('shares', 'a', 'a / ' ~ list_sum('shares')) }}
     end as allocation,
     start_date,
     end_date,
@@ -31,11 +32,10 @@ select
     {{ local_midnight('end_date + 31') }} as windows_close_by,
     trim(primary_metric) as primary_metric,
     guardrail_list as guardrail_metrics,
-    [trim(primary_metric)] || guardrail_list as metrics,
-    list_transform([trim(primary_metric)] || guardrail_list,
-                   lambda m: {{ experiment_metric_attribute('m', 'kind') }}) as metric_kinds,
-    list_transform([trim(primary_metric)] || guardrail_list,
-                   lambda m: {{ experiment_metric_attribute('m', 'direction') }}) as metric_directions,
+    {%- set metrics = list_concat(list_of(['trim(primary_metric)']), 'guardrail_list') %}
+    {{ metrics }} as metrics,
+    {{ list_map(metrics, 'm', experiment_metric_attribute('m', 'kind')) }} as metric_kinds,
+    {{ list_map(metrics, 'm', experiment_metric_attribute('m', 'direction')) }} as metric_directions,
     mde_relative,
     owner,
     status

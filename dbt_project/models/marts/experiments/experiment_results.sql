@@ -41,7 +41,7 @@ variants as (
         any_value(achieved_mde) filter (where is_primary) as primary_mde,
         coalesce(bool_or(is_primary and p_value < 0.05 and is_better), false) as primary_better,
         coalesce(bool_or(is_primary and p_value < 0.05 and is_worse), false) as primary_worse,
-        string_agg(metric_id, ', ' order by metric_id)
+        {{ string_agg_ordered('metric_id', ', ', 'metric_id') }}
             filter (where not is_primary and p_value_adjusted < 0.05 and is_worse)
             as worse_guardrails,
         any_value(srm_flag) as srm_flag,
@@ -64,36 +64,36 @@ decided as (
             else 'no_difference'
         end as decision,
         case
-            when v.srm_flag then format(
+            when v.srm_flag then {{ format_text(
                 'Sample-ratio mismatch: the units per variant are not in the planned proportions '
-                || '(chi-square p = {:.2g} < 0.001). The assignment or its tracking is broken, so '
-                || 'no effect can be trusted: find the cause, fix it and run the experiment again.',
-                v.srm_p_value)
-            when not e.is_final then format(
+                ~ '(chi-square p = {:.2g} < 0.001). The assignment or its tracking is broken, so '
+                ~ 'no effect can be trusted: find the cause, fix it and run the experiment again.',
+                ['v.srm_p_value']) }}
+            when not e.is_final then {{ format_text(
                 'Preliminary: the experiment runs until {}. Results are read once, after the end '
-                || 'date (fixed horizon), not while it runs.', e.end_date)
-            when v.primary_mde is null then format(
+                ~ 'date (fixed horizon), not while it runs.', ['e.end_date']) }}
+            when v.primary_mde is null then {{ format_text(
                 'Too little data: the effect on {} cannot be estimated yet (a variant has fewer '
-                || 'than 2 units, or the metric does not vary).', v.primary_metric)
-            when v.primary_mde > e.mde_relative then format(
+                ~ 'than 2 units, or the metric does not vary).', ['v.primary_metric']) }}
+            when v.primary_mde > e.mde_relative then {{ format_text(
                 'Too little data: with {} units the test could only detect a {:.0f}% change in {}, '
-                || 'and the experiment was planned to detect {:.0f}%. Run it longer or on more '
-                || 'traffic before deciding.',
-                v.units_compared, 100 * v.primary_mde, v.primary_metric, 100 * e.mde_relative)
-            when v.primary_better and v.worse_guardrails is null then format(
+                ~ 'and the experiment was planned to detect {:.0f}%. Run it longer or on more '
+                ~ 'traffic before deciding.',
+                ['v.units_compared', '100 * v.primary_mde', 'v.primary_metric', '100 * e.mde_relative']) }}
+            when v.primary_better and v.worse_guardrails is null then {{ format_text(
                 '{} is better by {:+.1f}% (p = {:.2g}) and no guardrail is worse: ship {}.',
-                v.primary_metric, 100 * v.primary_rel_effect, v.primary_p_value, v.variant)
-            when v.worse_guardrails is not null then format(
+                ['v.primary_metric', '100 * v.primary_rel_effect', 'v.primary_p_value', 'v.variant']) }}
+            when v.worse_guardrails is not null then {{ format_text(
                 'Guardrail worse: {} (Holm-adjusted p < 0.05). Do not ship {}.',
-                v.worse_guardrails, v.variant)
-            when v.primary_worse then format(
+                ['v.worse_guardrails', 'v.variant']) }}
+            when v.primary_worse then {{ format_text(
                 '{} is worse by {:.1f}% (p = {:.2g}): keep {}.',
-                v.primary_metric, -100 * v.primary_rel_effect, v.primary_p_value,
-                e.control_variant)
-            else format(
+                ['v.primary_metric', '-100 * v.primary_rel_effect', 'v.primary_p_value',
+                 'e.control_variant']) }}
+            else {{ format_text(
                 'No difference in {} (p = {:.2g}) although the test could detect a {:.0f}% change: '
-                || 'the variants perform alike; keep {} or choose on cost.',
-                v.primary_metric, v.primary_p_value, 100 * v.primary_mde, e.control_variant)
+                ~ 'the variants perform alike; keep {} or choose on cost.',
+                ['v.primary_metric', 'v.primary_p_value', '100 * v.primary_mde', 'e.control_variant']) }}
         end as decision_reason,
         e.is_final
     from variants as v
