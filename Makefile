@@ -11,7 +11,7 @@ DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/se
 export SAYPRO_DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(abspath $(SAYPRO_DATA_DIR))/dagster
 
-.PHONY: install demo test test-spark lint dev dashboard bench lock clean manifest chromium postgres dagster-home
+.PHONY: install demo test test-fast test-spark lint dev dashboard bench lock clean manifest chromium postgres dagster-home
 
 install: $(INSTALLED) $(MANIFEST)
 
@@ -41,11 +41,11 @@ chromium:
 # PostgreSQL on loopback for the test of deploy/dagster.postgres.yaml (Debian's package, a
 # cluster `saypro` of its own; idempotent). The test reads these variables; set them to use
 # another server.
-test postgres: export DAGSTER_PG_HOST ?= 127.0.0.1
-test postgres: export DAGSTER_PG_PORT ?= 55432
-test postgres: export DAGSTER_PG_USER ?= saypro
-test postgres: export DAGSTER_PG_PASSWORD ?= saypro-local-test
-test postgres: export DAGSTER_PG_DB ?= saypro_dagster
+test test-fast postgres: export DAGSTER_PG_HOST ?= 127.0.0.1
+test test-fast postgres: export DAGSTER_PG_PORT ?= 55432
+test test-fast postgres: export DAGSTER_PG_USER ?= saypro
+test test-fast postgres: export DAGSTER_PG_PASSWORD ?= saypro-local-test
+test test-fast postgres: export DAGSTER_PG_DB ?= saypro_dagster
 postgres:
 	@bash deploy/local-postgres.sh
 
@@ -56,8 +56,17 @@ dagster-home: $(INSTALLED)
 demo: install
 	$(BIN)/saypro demo
 
+# Every test, spread over one pytest-xdist worker per core (TEST_WORKERS=0: in this process).
+# The tests of one session build (the demo, the sample warehouse) stay on one worker, other
+# tests go by module, slow groups first (tests/grouping.py).
+TEST_WORKERS ?= auto
 test: install chromium postgres
-	$(BIN)/pytest --ignore=tests/spark
+	$(BIN)/pytest --ignore=tests/spark -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+
+# The inner loop: everything but the tests marked slow (whole pipeline runs, session builds).
+test-fast: install postgres
+	$(BIN)/pytest --ignore=tests/spark -m "not slow" -n $(TEST_WORKERS) --dist loadgroup \
+	  --no-loadscope-reorder
 
 # The Spark engine (SAYPRO_ENGINE=spark, docs/DEPLOYMENT.md): PySpark and dbt-spark from their
 # own lock (the same versions of everything else), then tests/spark, which builds the sample on

@@ -6,9 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 import subprocess
 from collections import Counter, defaultdict
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import duckdb
@@ -16,7 +16,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from .conftest import DBT, DBT_PROJECT, INCREMENTAL_MODELS, SALT, TIMEZONE, CoreBuild
+from tests.conftest import DBT, DBT_PROJECT, TIMEZONE, SampleBuild
+from tests.conftest import SAMPLE_SALT as SALT
+
+from .conftest import INCREMENTAL_MODELS
 
 CORE_YML = DBT_PROJECT / "models" / "marts" / "core" / "_core.yml"
 
@@ -59,14 +62,14 @@ def _local_month(ts: pd.Series) -> pd.Series:
     return local.dt.tz_localize(None).dt.to_period("M").dt.start_time.dt.normalize()
 
 
-def _stories(build: CoreBuild) -> dict[str, dict]:
+def _stories(build: SampleBuild) -> dict[str, dict]:
     stories = json.loads((build.drop / "stories.json").read_text())
     return {s["id"]: s for s in stories}
 
 
 # --- contracts -----------------------------------------------------------------------------
 
-def test_core_marts_match_their_contracts(core_build: CoreBuild) -> None:
+def test_core_marts_match_their_contracts(core_build: SampleBuild) -> None:
     spec = yaml.safe_load(CORE_YML.read_text())
     actual = core_build.query(
         "select table_name, column_name, data_type, ordinal_position "
@@ -84,14 +87,14 @@ def test_core_marts_match_their_contracts(core_build: CoreBuild) -> None:
 
 
 @pytest.mark.parametrize("mart", sorted(REQUIRED))
-def test_required_columns_of_design(core_build: CoreBuild, mart: str) -> None:
+def test_required_columns_of_design(core_build: SampleBuild, mart: str) -> None:
     cols = set(core_build.query(f"select * from marts.{mart} limit 0").columns)
     missing = {c.strip() for c in REQUIRED[mart].split(",")} - cols
     assert not missing, missing
     assert len(core_build.query(f"select * from marts.{mart} limit 1")) == 1
 
 
-def test_no_pii_in_any_mart(core_build: CoreBuild) -> None:
+def test_no_pii_in_any_mart(core_build: SampleBuild) -> None:
     cols = core_build.query(
         "select table_name, column_name from information_schema.columns "
         "where table_schema = 'marts' and data_type = 'VARCHAR'")
@@ -105,7 +108,7 @@ def test_no_pii_in_any_mart(core_build: CoreBuild) -> None:
             assert not values.str.contains(PHONE).any(), f"phone number in {table}.{col}"
 
 
-def test_staging_hashes_and_masks_pii(core_build: CoreBuild) -> None:
+def test_staging_hashes_and_masks_pii(core_build: SampleBuild) -> None:
     users = {u["id"]: u for u in core_build.jsonl("zendesk", "users")}
     staged = core_build.query(
         "select user_id, email_hash, phone_hash from staging.stg_zendesk__users")
@@ -128,7 +131,7 @@ def test_staging_hashes_and_masks_pii(core_build: CoreBuild) -> None:
 
 # --- planted stories -----------------------------------------------------------------------
 
-def test_story_low_capacity_month_slow_first_reply(core_build: CoreBuild) -> None:
+def test_story_low_capacity_month_slow_first_reply(core_build: SampleBuild) -> None:
     expect = _stories(core_build)["low_capacity_month"]["expect"]
     monthly = core_build.query(
         "select month_start::varchar as m, median_first_reply_minutes as v "
@@ -138,7 +141,7 @@ def test_story_low_capacity_month_slow_first_reply(core_build: CoreBuild) -> Non
     assert slow >= expect["ratio_to_other_months_median"] * others
 
 
-def test_story_billing_surge_quarter(core_build: CoreBuild) -> None:
+def test_story_billing_surge_quarter(core_build: SampleBuild) -> None:
     quarter = _stories(core_build)["payment_surge"]["expect"]["period_start"]
     shares = core_build.query(
         "select date_trunc('quarter', created_month)::date::varchar as q, "
@@ -155,7 +158,7 @@ def test_story_billing_surge_quarter(core_build: CoreBuild) -> None:
 
 # --- independent recomputation from the generated JSONL ------------------------------------
 
-def _first_reply_minutes_from_jsonl(build: CoreBuild) -> pd.DataFrame:
+def _first_reply_minutes_from_jsonl(build: SampleBuild) -> pd.DataFrame:
     agents = {u["id"] for u in build.jsonl("zendesk", "users")
               if u.get("role") in ("agent", "admin")}
     tickets = {t["id"]: t for t in build.jsonl("zendesk", "tickets")}
@@ -179,7 +182,7 @@ def _first_reply_minutes_from_jsonl(build: CoreBuild) -> pd.DataFrame:
     return df
 
 
-def test_first_reply_median_recomputed_with_pandas(core_build: CoreBuild) -> None:
+def test_first_reply_median_recomputed_with_pandas(core_build: SampleBuild) -> None:
     df = _first_reply_minutes_from_jsonl(core_build)
     replied = df.dropna(subset=["minutes"]).groupby("month")["minutes"]
     volume = df.groupby("month").size()
@@ -202,7 +205,7 @@ def test_first_reply_median_recomputed_with_pandas(core_build: CoreBuild) -> Non
     assert (both.first_reply_minutes - both.minutes).abs().max() < 1e-6
 
 
-def test_monthly_visits_recomputed_with_pandas(core_build: CoreBuild) -> None:
+def test_monthly_visits_recomputed_with_pandas(core_build: SampleBuild) -> None:
     visits = pd.DataFrame({v["idVisit"]: v for v in core_build.jsonl("matomo", "visits")}.values())
     visits["month"] = _local_month(pd.to_datetime(visits.firstActionTimestamp, unit="s", utc=True))
     expected = visits.groupby("month").agg(visits=("idVisit", "nunique"),
@@ -222,7 +225,7 @@ def _path(url: str) -> str:
     return path or "/"
 
 
-def test_visit_measures_recomputed_from_vendor_json(core_build: CoreBuild) -> None:
+def test_visit_measures_recomputed_from_vendor_json(core_build: SampleBuild) -> None:
     """Page views, landing/exit pages, ad and listing events and conversion per visit, counted
     in plain Python from the generated vendor records."""
     expected = {}
@@ -247,7 +250,7 @@ def test_visit_measures_recomputed_from_vendor_json(core_build: CoreBuild) -> No
     assert actual == expected
 
 
-def test_enrolments_are_students_only(core_build: CoreBuild) -> None:
+def test_enrolments_are_students_only(core_build: SampleBuild) -> None:
     site = {c["id"] for c in core_build.jsonl("moodle", "courses") if c.get("format") == "site"}
     students = {(e["courseid"], e["id"]) for e in core_build.jsonl("moodle", "enrolments")
                 if any(r.get("shortname") == "student" for r in e.get("roles") or [])
@@ -256,7 +259,7 @@ def test_enrolments_are_students_only(core_build: CoreBuild) -> None:
     assert set(map(tuple, mart.itertuples(index=False, name=None))) == students
 
 
-def test_sentiment_is_vader_on_masked_comments(core_build: CoreBuild) -> None:
+def test_sentiment_is_vader_on_masked_comments(core_build: SampleBuild) -> None:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     analyzer = SentimentIntensityAnalyzer()
@@ -273,7 +276,7 @@ def test_sentiment_is_vader_on_masked_comments(core_build: CoreBuild) -> None:
     assert set(df.sentiment_label) == {"negative", "neutral", "positive"}
 
 
-def test_backlog_matches_open_tickets_at_cutoff(core_build: CoreBuild) -> None:
+def test_backlog_matches_open_tickets_at_cutoff(core_build: SampleBuild) -> None:
     last = core_build.query(
         "select sum(backlog_tickets) as n from marts.fct_ticket_backlog_daily "
         "where day = (select max(day) from marts.fct_ticket_backlog_daily)").n.item()
@@ -293,7 +296,7 @@ def test_month_rebuild_equals_full_build(month_rebuild, model: str) -> None:
 
 
 def test_run_settings_come_from_the_environment_unless_a_var_is_given(
-        core_build: CoreBuild) -> None:
+        core_build: SampleBuild, tmp_path: Path) -> None:
     """The Dagster assets pass the cut-off and the period as SAYPRO_DBT_* environment variables
     (a new var value would make dbt parse the whole project at every run); `--vars` still wins."""
     inline = "select {{ as_of() }} as cut_off where {{ period_filter('d') }}"
@@ -301,7 +304,7 @@ def test_run_settings_come_from_the_environment_unless_a_var_is_given(
     def compiled(settings: dict[str, str], *args: str) -> str:
         proc = subprocess.run(
             [str(DBT), "-q", "compile", "--profiles-dir", ".", "--inline", inline,
-             "--target-path", str(core_build.root / "target_settings"), *args],
+             "--target-path", str(tmp_path / "target"), *args],
             cwd=DBT_PROJECT, env=core_build.env() | settings, capture_output=True, text=True,
             timeout=300)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -309,8 +312,9 @@ def test_run_settings_come_from_the_environment_unless_a_var_is_given(
 
     month = {"SAYPRO_DBT_AS_OF": "2025-07-01T09:30:00+00:00",
              "SAYPRO_DBT_PERIOD_START": "2025-06-01", "SAYPRO_DBT_PERIOD_END": "2025-07-01"}
-    assert compiled(month) == ("select cast('2025-07-01T09:30:00+00:00' as timestamptz) as cut_off "
-                               "where ((d >= '2025-06-01'::date and d < '2025-07-01'::date))")
+    assert compiled(month) == ("select cast('2025-07-01T09:30:00+00:00' as timestamptz) as "
+                               "cut_off where ((d >= '2025-06-01'::date and "
+                               "d < '2025-07-01'::date))")
     assert compiled(month, "--vars", '{"as_of": "2026-01-15T00:00:00+00:00"}').startswith(
         "select cast('2026-01-15T00:00:00+00:00' as timestamptz) as cut_off "
         "where ((d >= '2025-06-01'")
@@ -336,17 +340,14 @@ TABLES_BY_LOAD = [
 @pytest.mark.parametrize(("model", "entity", "id_field", "id_column", "patch", "column", "value"),
                          TABLES_BY_LOAD, ids=[t[0] for t in TABLES_BY_LOAD])
 def test_staging_table_maintained_by_load_equals_full_build(
-        core_build: CoreBuild, model: str, entity: tuple[str, str], id_field: str,
+        core_build: SampleBuild, tmp_path: Path, model: str, entity: tuple[str, str], id_field: str,
         id_column: str, patch: str, column: str, value: str) -> None:
     """A staging table maintained by load parses only new raw versions on an incremental run;
     after a newer version of a record lands, a new record lands and a parsed version is
     quarantined, it holds exactly what a full build holds."""
     source, name = entity
     raw = f"raw.{source}__{name}"
-    root = core_build.root / f"by_load_{model}"
-    root.mkdir()
-    incremental = CoreBuild(root, core_build.drop, core_build.data_dir, root / "warehouse.duckdb")
-    shutil.copy(core_build.warehouse, incremental.warehouse)
+    incremental = core_build.with_warehouse(tmp_path / "by_load")
     with duckdb.connect(str(incremental.warehouse)) as con:
         changed, quarantined, template = (r[0] for r in con.execute(
             f"select record_key from {raw} order by record_key limit 3").fetchall())
@@ -366,10 +367,7 @@ def test_staging_table_maintained_by_load_equals_full_build(
             [source, name, quarantined])
     incremental.dbt("run", "--select", model)
 
-    full = CoreBuild(root / "full", core_build.drop, core_build.data_dir,
-                     root / "full" / "warehouse.duckdb")
-    full.root.mkdir()
-    shutil.copy(incremental.warehouse, full.warehouse)
+    full = incremental.with_warehouse(tmp_path / "full")
     full.dbt("run", "--select", model, "--full-refresh")
 
     sql = f"select * from staging.{model} order by all"

@@ -15,13 +15,13 @@ from datetime import UTC, date, datetime, timedelta
 import orjson
 import pytest
 
-from tests.experiments.conftest import DBT_PROJECT, ExperimentBuild
+from tests.conftest import DBT_PROJECT, SampleBuild
 
 pytestmark = pytest.mark.slow
 LOCAL = timedelta(hours=2)  # Africa/Johannesburg
 
 
-def test_planted_decisions(experiment_build: ExperimentBuild) -> None:
+def test_planted_decisions(experiment_build: SampleBuild) -> None:
     expected = {s["expect"]["experiment_id"]: s["expect"]["decision"]
                 for s in experiment_build.stories() if s["expect"]["mart"] ==
                 "experiment_results"}
@@ -37,7 +37,7 @@ def test_planted_decisions(experiment_build: ExperimentBuild) -> None:
     assert results.decision_reason.str.len().gt(40).all()
 
 
-def test_units_match_the_planted_truth(experiment_build: ExperimentBuild) -> None:
+def test_units_match_the_planted_truth(experiment_build: SampleBuild) -> None:
     """Units per variant (multi-variant units left out) and the multi-variant count are the
     generator's own count of the visits it tagged; each result row carries both arms."""
     exposures = experiment_build.query(
@@ -60,7 +60,7 @@ def test_units_match_the_planted_truth(experiment_build: ExperimentBuild) -> Non
 
 
 def test_campaign_traffic_outside_experiments_is_ignored(
-        experiment_build: ExperimentBuild) -> None:
+        experiment_build: SampleBuild) -> None:
     campaigns = experiment_build.query(
         "select campaign_name, count(*) as n from staging.stg_matomo__visit_campaigns "
         "where campaign_name is not null group by 1")
@@ -72,7 +72,7 @@ def test_campaign_traffic_outside_experiments_is_ignored(
     assert set(exposed.experiment_id) <= registered
 
 
-def test_lift_recomputed_from_the_raw_visits(experiment_build: ExperimentBuild) -> None:
+def test_lift_recomputed_from_the_raw_visits(experiment_build: SampleBuild) -> None:
     """visit_conversion of the lift experiment, recomputed with plain Python from the
     generated Matomo files (exposure rules of DESIGN.md section 11), and its unpooled z test."""
     truth = next(t for t in experiment_build.manifest()["experiments"]
@@ -113,7 +113,7 @@ def test_lift_recomputed_from_the_raw_visits(experiment_build: ExperimentBuild) 
     assert row.ci_low == pytest.approx(p_t - p_c - 1.959963984540054 * se)
 
 
-def test_marts_contract_columns(experiment_build: ExperimentBuild) -> None:
+def test_marts_contract_columns(experiment_build: SampleBuild) -> None:
     """The DESIGN.md section 11 columns, in the marts schema."""
     columns = experiment_build.query(
         "select table_name, list(column_name) as columns from information_schema.columns "
@@ -129,7 +129,7 @@ def test_marts_contract_columns(experiment_build: ExperimentBuild) -> None:
 
 
 def test_sample_registry_matches_the_planted_experiments(
-        experiment_build: ExperimentBuild) -> None:
+        experiment_build: SampleBuild) -> None:
     """The demo's registry rows describe the experiments the generator planted."""
     registry = {r["experiment_id"]: r for r in csv.DictReader(
         (DBT_PROJECT / "seeds" / "experiments.csv").open(encoding="utf-8"))}
@@ -141,7 +141,7 @@ def test_sample_registry_matches_the_planted_experiments(
         assert (row["start_date"], row["end_date"]) == (truth["start_date"], truth["end_date"])
 
 
-def test_completion_recomputed_from_the_marts(experiment_build: ExperimentBuild) -> None:
+def test_completion_recomputed_from_the_marts(experiment_build: SampleBuild) -> None:
     """completion_30d of the SMS-reminder experiment (a guardrail), recomputed in pandas from
     the exposures and the enrolments: a completed course of the course programme whose
     completed_at lies from the first exposure up to 30 days later (the end-date bound does not

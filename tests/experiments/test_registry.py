@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.experiments.conftest import DBT_PROJECT, EXPERIMENT_MARTS, run_dbt
+from tests.conftest import DBT_PROJECT, run_dbt
+from tests.experiments.conftest import EXPERIMENT_MARTS
 
 pytestmark = pytest.mark.slow
 HEADER = ("experiment_id,name,hypothesis,unit,campaign_name,variants,allocation,start_date,"

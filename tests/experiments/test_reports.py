@@ -8,12 +8,12 @@ import pytest
 
 from reports.monthly import render_support_monthly
 from reports.quarterly import render_quarterly_review
-from tests.experiments.conftest import ExperimentBuild
+from tests.conftest import SampleBuild
 
 pytestmark = pytest.mark.slow
 
 
-def test_quarterly_review_has_experiments(experiment_build: ExperimentBuild,
+def test_quarterly_review_has_experiments(experiment_build: SampleBuild,
                                           tmp_path: Path) -> None:
     """2025-Q3 holds the broken-split and the too-small experiments: a forest plot, one row
     and one plain-language finding with a next step each."""
@@ -30,7 +30,7 @@ def test_quarterly_review_has_experiments(experiment_build: ExperimentBuild,
         markdown
 
 
-def test_monthly_report_lists_the_month_s_experiments(experiment_build: ExperimentBuild,
+def test_monthly_report_lists_the_month_s_experiments(experiment_build: SampleBuild,
                                                       tmp_path: Path) -> None:
     march = render_support_monthly(experiment_build.warehouse, "2025-03", tmp_path)
     [finding] = [f.text for f in march.findings if f.kind == "experiment"]

@@ -14,7 +14,7 @@ from orchestration.defs.experiments import (
     sample_ratio_mismatches,
     sample_ratio_result,
 )
-from tests.experiments.conftest import ExperimentBuild
+from tests.conftest import SampleBuild
 
 
 def test_check_is_blocking_on_the_results_mart() -> None:
@@ -30,7 +30,7 @@ def test_no_results_yet_passes(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_mismatch_blocks_while_the_experiment_runs(experiment_build: ExperimentBuild,
+def test_mismatch_blocks_while_the_experiment_runs(experiment_build: SampleBuild,
                                                    tmp_path: Path) -> None:
     """The sample's broken-split experiment is registered as stopped: the check passes and
     names it. Marked running again, the check fails with severity ERROR, naming it."""
