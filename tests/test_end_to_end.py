@@ -1,6 +1,7 @@
 """End to end through the CLI: sample data → vendor emulators → real connectors → quality →
 dbt → exports → reports, all as Dagster runs on a persistent instance."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -79,8 +80,11 @@ def test_runs_and_materialisations_are_on_the_instance(
 
 
 @pytest.mark.slow
-def test_rerunning_a_month_is_idempotent(demo_run: tuple[Path, str]) -> None:
-    data_dir, _ = demo_run
+def test_rerunning_a_month_is_idempotent(demo_run: tuple[Path, str], tmp_path: Path) -> None:
+    """On a copy of the demo's data dir (warehouse, landing files, Dagster instance), so the
+    other tests keep reading the demo as it was built."""
+    data_dir = tmp_path / "demo"
+    shutil.copytree(demo_run[0], data_dir, ignore=shutil.ignore_patterns("chromium"))
     warehouse = data_dir / "warehouse.duckdb"
     query = "SELECT * FROM marts.{} ORDER BY ALL"
     watched = ["fct_web_visits", "agg_web_traffic_monthly", "support_monthly", "kpi_values"]
@@ -110,7 +114,6 @@ def test_ui_shows_every_stage_with_the_demo_materialisations(demo_run: tuple[Pat
     """`make dev`'s webserver on the demo instance: the asset graph holds every stage, and a
     headless Chromium screenshot is kept in test-artefacts/screenshots/."""
     import json
-    import shutil
     import time
     import urllib.request
 

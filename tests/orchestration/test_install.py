@@ -97,10 +97,11 @@ def test_pip_install_into_a_fresh_venv_runs_a_month(tmp_path: Path) -> None:
     _check([*pip, "-r", checkout / "requirements.lock"], timeout=1800)
     _check([*pip, "--no-deps", "-e", checkout], timeout=600)
 
-    # Nothing of this test's venv on PATH: the new venv must find its own dbt.
+    # Nothing of this test's venv on PATH, and no PYTHONPATH (a checkout there would shadow
+    # the editable install): the new venv must find its own dbt and its own checkout.
     ours = str(Path(sys.executable).parent)
     data = tmp_path / "data"
-    env = clean_env(data) | {
+    env = {k: v for k, v in clean_env(data).items() if k != "PYTHONPATH"} | {
         "PATH": os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p != ours),
         "SAYPRO_DROP_DIR": str(tmp_path / "sample"),
         "SAYPRO_PII_SALT": SALT,
