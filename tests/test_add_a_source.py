@@ -147,11 +147,14 @@ run = dg.materialize([SOURCE_ASSETS["deskcsv"]], resources={
     k: resources[k] for k in ("warehouse", "deskcsv")})
 settings = Settings.from_env()
 again = pull_source("deskcsv", settings, logging.getLogger("again"))
+from ingestion.sources import SOURCES
+for other in set(SOURCES) - {"deskcsv"}:  # not configured: skipped, empty raw tables
+    pull_source(other, settings, logging.getLogger("others"))
 results = validate_all(settings.warehouse, run_id="fifth", as_of=datetime.now(UTC),
                        report_dir=settings.quality_dir)
 import subprocess
 built = subprocess.run(
-    [sys.executable, "-m", "dbt.cli.main", "build", "--select", "stg_deskcsv__tickets",
+    [sys.executable, "-m", "dbt.cli.main", "build", "--select", "stg_deskcsv__tickets", "dim_source",
      "--project-dir", "dbt_project", "--profiles-dir", "dbt_project"],
     env={**os.environ, "SAYPRO_PII_SALT": "fifth-source-test"}, capture_output=True, text=True)
 import duckdb
@@ -162,6 +165,8 @@ with duckdb.connect(str(settings.warehouse), read_only=True) as con:
                   .fetchall())
     quarantined = con.execute("SELECT record_key, rule FROM quality.quarantine "
                               "WHERE source = 'deskcsv'").fetchall()
+    listed = con.execute("SELECT source, last_pull_mode, raw_records FROM marts.dim_source "
+                         "ORDER BY source").fetchall()
 landing = Path(settings.data_dir, "landing", "deskcsv", "tickets")
 print(json.dumps({
     "pull_asset": [k.to_user_string() for k in SOURCE_ASSETS["deskcsv"].keys],
@@ -181,6 +186,9 @@ print(json.dumps({
     "quarantined": quarantined,
     "dbt": built.returncode and built.stdout[-2000:],
     "staged": staged,
+    "dim_source": listed,
+    "dim_source_parents": sorted(k.to_user_string() for k in graph.get(
+        dg.AssetKey(["marts", "dim_source"])).parent_keys),
 }))
 '''
 
@@ -274,5 +282,9 @@ def test_a_fifth_source_needs_four_new_files_and_no_edit(tmp_path: Path,
     assert out["quarantined"] == [["3", "status_accepted_values"]]
     assert out["dbt"] == 0  # its staging model and tests build; the bad row is left out
     assert out["staged"] == [int(r[0]) for r in ROWS if r[0] != "3"]
+    assert out["dim_source"] == [  # listed with its records, the others as not configured
+        ["deskcsv", "api", len(ROWS)], ["kobo", "skipped", 0], ["matomo", "skipped", 0],
+        ["moodle", "skipped", 0], ["zendesk", "skipped", 0]]
+    assert "raw/deskcsv__tickets" in out["dim_source_parents"]
     assert API_KEY.encode() not in b"".join(p.read_bytes() for p in data_dir.rglob("*")
                                             if p.is_file())

@@ -48,6 +48,12 @@ class SayProDbtTranslator(DagsterDbtTranslator):
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str,
                        project: Any) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
+        if manifest["nodes"].get(unique_id, {}).get("meta", {}).get("reads_all_raw_sources"):
+            # The model reads every raw table it finds in the project graph at run time
+            # (dim_source), reads dbt cannot record when it parses the model.
+            spec = spec.merge_attributes(deps=[
+                self.get_asset_key(source) for source in manifest["sources"].values()
+                if source["schema"] == "raw" and not source["identifier"].startswith("_")])
         if spec.group_name == "marts":
             spec = dg.apply_freshness_policy(spec, MARTS_FRESHNESS)
         return spec

@@ -1,22 +1,28 @@
 -- One row per source of DESIGN.md section 4: whether it is configured (the mode of its last
 -- pull) and what it holds, so that reports, the dashboard and BI tools can tell a source that is
 -- not configured from one that is configured but quiet, and KPIs of absent sources are left out
--- (int_kpi_observations). Record counts are over the source's raw tables (latest version per
--- key). A new raw entity is added to the list below as well as to _sources.yml.
-{%- set raw_tables = {
-    'zendesk': ['tickets', 'ticket_events', 'users', 'articles'],
-    'matomo': ['visits'],
-    'moodle': ['categories', 'courses', 'enrolments', 'completions', 'grades'],
-    'kobo': ['registration', 'feedback', 'forms'],
-} %}
+-- (kpi_observations). Record counts are over the source's raw tables (latest version per key).
+-- The raw tables are every dbt source in schema `raw` other than the pipeline's own `_` tables,
+-- read from the project graph when the model runs: a new source's staging YAML adds it here.
+-- dbt sees these reads only at run time, so the Dagster translator (orchestration/defs/dbt.py)
+-- adds the raw tables to this model's lineage from the `reads_all_raw_sources` meta flag.
+{%- set raw_tables = [] %}
+{%- if execute %}
+{%- for node in graph.sources.values() | sort(attribute='unique_id') %}
+{%- if node.schema == 'raw' and not node.identifier.startswith('_') %}
+{%- do raw_tables.append((node.source_name, node.name)) %}
+{%- endif %}
+{%- endfor %}
+{%- endif %}
 with landed as (
-    {%- for source_name, tables in raw_tables.items() %}
-    {%- set outer = loop %}
-    {%- for table in tables %}
+    {%- for source_name, table in raw_tables %}
     select '{{ source_name }}' as source, count(*) as records, max(loaded_at) as last_loaded_at
     from {{ source(source_name, table) }}
-    {{ 'union all' if not (loop.last and outer.last) }}
-    {%- endfor %}
+    {{ 'union all' if not loop.last }}
+    {%- else %}
+    select cast(null as {{ dbt.type_string() }}) as source, cast(0 as bigint) as records,
+        cast(null as {{ type_instant() }}) as last_loaded_at
+    where false
     {%- endfor %}
 ),
 
