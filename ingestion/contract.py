@@ -107,6 +107,8 @@ class SourceDeclaration:
     lookup are derived from it."""
 
     name: str
+    label: str
+    """How reports name the source to managers, e.g. "Zendesk (helpdesk)"."""
     description: str
     entities: tuple[EntityDeclaration, ...]
     variables: tuple[str, ...]

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from ingestion.connection import connect
 from ingestion.settings import DuckDBLimits
+from ingestion.sources import SOURCES
 from reports.units import is_missing
 
 matplotlib.use("Agg")
@@ -98,15 +99,11 @@ class Marts:
             self.con.close()
 
 
-SOURCE_LABELS = {"zendesk": "Zendesk (helpdesk)", "matomo": "Matomo (web analytics)",
-                 "moodle": "Moodle (learning)", "kobo": "KoboToolbox (surveys)"}
-
-
 def source_notes(absent: list[str]) -> list[str]:
     """One note naming the sources that are not configured, for the report's banner."""
     if not absent:
         return []
-    names = ", ".join(SOURCE_LABELS.get(s, s) for s in absent)
+    names = ", ".join(SOURCES[s].label if s in SOURCES else s for s in absent)
     return [f"Not configured: {names}. Their sections are empty and their KPIs are not "
             "computed; set their variables or drop export files under "
             "$SAYPRO_DROP_DIR/<source>/ to add them (README, 'Pointing it at real accounts')."]

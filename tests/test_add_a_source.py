@@ -69,6 +69,7 @@ def pages(ctx: SourceContext) -> Pages:
 
 SOURCE = SourceDeclaration(
     name="deskcsv",
+    label="DeskCSV (helpdesk exports)",
     description="DeskCSV helpdesk: CSV exports of the tickets changed since the last pull.",
     entities=(EntityDeclaration("tickets", "record->>'$.ticket_id'"),),
     variables=("DESKCSV_BASE_URL", "DESKCSV_API_KEY", "DESKCSV_PAGE_ROWS"),
@@ -154,8 +155,8 @@ results = validate_all(settings.warehouse, run_id="fifth", as_of=datetime.now(UT
                        report_dir=settings.quality_dir)
 import subprocess
 built = subprocess.run(
-    [sys.executable, "-m", "dbt.cli.main", "build", "--select", "stg_deskcsv__tickets", "dim_source",
-     "--project-dir", "dbt_project", "--profiles-dir", "dbt_project"],
+    [sys.executable, "-m", "dbt.cli.main", "build", "--select", "stg_deskcsv__tickets",
+     "dim_source", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project"],
     env={**os.environ, "SAYPRO_PII_SALT": "fifth-source-test"}, capture_output=True, text=True)
 import duckdb
 with duckdb.connect(str(settings.warehouse), read_only=True) as con:

@@ -82,6 +82,7 @@ def _definitions(ctx: SourceContext) -> Iterator[Page]:
 
 SOURCE = SourceDeclaration(
     name="kobo",
+    label="KoboToolbox (surveys)",
     description="KoboToolbox API v2: registration and feedback submissions, incremental on "
     "_submission_time.",
     entities=(

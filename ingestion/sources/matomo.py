@@ -69,6 +69,7 @@ def pages(ctx: SourceContext) -> Pages:
 
 SOURCE = SourceDeclaration(
     name="matomo",
+    label="Matomo (web analytics)",
     description="Matomo Live.getLastVisitsDetails per local day, re-pulling recent days for "
     "late data.",
     entities=(EntityDeclaration("visits", "record->>'$.idVisit'"),),

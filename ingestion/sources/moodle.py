@@ -204,6 +204,7 @@ def _completions(
 
 SOURCE = SourceDeclaration(
     name="moodle",
+    label="Moodle (learning)",
     description="Moodle Web Services: categories, courses, enrolled users, per-student "
     "completion status and grade items.",
     entities=(

@@ -105,6 +105,7 @@ def pages(ctx: SourceContext) -> Pages:
 
 SOURCE = SourceDeclaration(
     name="zendesk",
+    label="Zendesk (helpdesk)",
     description="Zendesk Support API: incremental cursor export of tickets and users, "
     "time-based ticket events with comments, help-centre articles.",
     entities=(
