@@ -270,37 +270,70 @@ def _nodes_sql(spec: EntitySpec) -> str:
     return f"json_extract(record, [{', '.join(sql_literal(f.path) for f in spec.fields)}])"
 
 
-def _field_nodes(spec: EntitySpec, f: Field) -> tuple[str, str]:
-    """SQL for the field's JSON node and its text (from `_n`, see `_nodes_sql`)."""
-    node = f"_n[{list(spec.fields).index(f) + 1}]"
-    return node, f"({node} ->> '$')"
+@dataclass(frozen=True)
+class _FieldSql:
+    """The SQL of one field in the flattening layers (see `flatten_sql`): its JSON node, and
+    the names of the columns holding its JSON type, text, number and invalid flag."""
+
+    i: int
+    kind: str
+
+    @property
+    def node(self) -> str:
+        return f"_n[{self.i}]"
+
+    @property
+    def json_type(self) -> str:
+        return f"__q_t{self.i}"
+
+    @property
+    def text(self) -> str:
+        """The text of the node (`->> '$'`). Arrays and objects, often the largest values,
+        serialise their node again where the text is used (their type says whether it is
+        present), not in a column of every row."""
+        if self.kind in ("array", "object"):
+            return f"({self.node} ->> '$')"
+        return f"__q_s{self.i}"
+
+    @property
+    def number(self) -> str:
+        return f"__q_d{self.i}"
+
+    @property
+    def invalid(self) -> str:
+        return f"__q_i{self.i}"
+
+    @property
+    def has_text(self) -> str:
+        """The node is there and not JSON null (its text is not NULL)."""
+        if self.kind in ("array", "object"):
+            return f"{self.json_type} <> 'NULL'"
+        return f"{self.text} IS NOT NULL"
 
 
-def _typed_sql(kind: str, node: str, text: str) -> tuple[str, str]:
-    """(typed expression, invalid condition) for a field kind."""
-    num = f"TRY_CAST({text} AS DOUBLE)"
+def _typed_sql(kind: str, fs: _FieldSql, typed_column: str) -> tuple[str, str]:
+    """(typed expression, invalid condition) for a field kind; the invalid condition may read
+    the typed value as `typed_column` (it is computed one layer later)."""
+    num, text, jtype = fs.number, fs.text, fs.json_type
     if kind == "text":
-        return text, f"json_type({node}) IN ('OBJECT', 'ARRAY')"
+        return text, f"{jtype} IN ('OBJECT', 'ARRAY')"
     if kind == "int":
-        typed = f"CASE WHEN {num} = floor({num}) THEN TRY_CAST({num} AS BIGINT) END"
-        return typed, f"({typed}) IS NULL"
+        return (f"CASE WHEN {num} = floor({num}) THEN TRY_CAST({num} AS BIGINT) END",
+                f"{typed_column} IS NULL")
     if kind == "float":
-        typed = f"CASE WHEN isfinite({num}) THEN {num} END"
-        return typed, f"({typed}) IS NULL"
+        return f"CASE WHEN isfinite({num}) THEN {num} END", f"{typed_column} IS NULL"
     if kind == "ts":
-        typed = f"TRY_CAST({text} AS TIMESTAMPTZ)"
-        return typed, f"({typed}) IS NULL"
+        return f"TRY_CAST({text} AS TIMESTAMPTZ)", f"{typed_column} IS NULL"
     if kind == "unix_ts":  # 0 means "never" (Moodle), not an error
-        typed = (f"CASE WHEN {num} > 0 AND {num} < 32503680000 "
-                 f"THEN to_timestamp({num}) END")
-        return typed, f"NOT coalesce({num} >= 0 AND {num} < 32503680000, false)"
+        return (f"CASE WHEN {num} > 0 AND {num} < 32503680000 THEN to_timestamp({num}) END",
+                f"NOT coalesce({num} >= 0 AND {num} < 32503680000, false)")
     if kind == "bool":
-        typed = f"CASE WHEN json_type({node}) = 'BOOLEAN' THEN {text} = 'true' END"
-        return typed, f"json_type({node}) <> 'BOOLEAN'"
+        return (f"CASE WHEN {jtype} = 'BOOLEAN' THEN {text} = 'true' END",
+                f"{jtype} <> 'BOOLEAN'")
     if kind in ("array", "object"):
-        jtype = kind.upper()
-        return (f"CASE WHEN json_type({node}) = '{jtype}' THEN {text} END",
-                f"json_type({node}) <> '{jtype}'")
+        expected = kind.upper()
+        return (f"CASE WHEN {jtype} = '{expected}' THEN {text} END",
+                f"{jtype} <> '{expected}'")
     raise ValueError(f"unknown field kind {kind!r}")
 
 
@@ -311,7 +344,7 @@ def _list_sql(items: Sequence[str]) -> str:
     return f"list_filter([{', '.join(items)}], lambda x: x IS NOT NULL)"
 
 
-def _drift_sql(spec: EntitySpec) -> list[str]:
+def _drift_sql(spec: EntitySpec, sql: Mapping[str, _FieldSql]) -> list[str]:
     """The `DRIFT_COLUMNS` of the flattened batch (see the module docstring)."""
     known = "[" + ", ".join(sql_literal(k) for k in spec.all_known_keys) + "]"
     if spec.kobo_paths:  # `_`-prefixed keys are Kobo's own submission fields
@@ -319,18 +352,19 @@ def _drift_sql(spec: EntitySpec) -> list[str]:
                f"AND NOT list_contains({known}, e.k)), lambda e: e.key)")
     else:
         new = f"list_filter(json_keys(record), lambda k: NOT list_contains({known}, k))"
-    missing = [f"CASE WHEN {_field_nodes(spec, f)[0]} IS NULL THEN {sql_literal(f.label)} END"
+    # the JSON type of a node is NULL exactly when the node is absent
+    missing = [f"CASE WHEN {sql[f.name].json_type} IS NULL THEN {sql_literal(f.label)} END"
                for f in spec.presence_checked()]
     changed = []
-    for i, f in enumerate(spec.fields, start=1):
+    for f in spec.fields:
         if f.kind in ("bool", "array", "object"):  # another JSON type does not read: quarantined
             continue
-        node, text = _field_nodes(spec, f)
+        fs = sql[f.name]
         expected = ", ".join(sql_literal(t) for t, name in JSON_TYPE_NAMES.items()
                              if name in f.expected_json)
-        changed.append(f"CASE WHEN _t[{i}] NOT IN ('NULL', {expected}) "
-                       f"AND NOT ({_typed_sql(f.kind, node, text)[1]}) "
-                       f"THEN {sql_literal(f.label + ':')} || _t[{i}] END")
+        changed.append(f"CASE WHEN {fs.json_type} NOT IN ('NULL', {expected}) "
+                       f"AND NOT {fs.invalid} "
+                       f"THEN {sql_literal(f.label + ':')} || {fs.json_type} END")
     # CSV drop files carry every value as text: their JSON types say nothing about the vendor.
     return [f"{new} AS _new_fields", f"{_list_sql(missing)} AS _missing_fields",
             f"CASE WHEN landing_file LIKE '%.csv' THEN []::VARCHAR[] "
@@ -338,24 +372,35 @@ def _drift_sql(spec: EntitySpec) -> list[str]:
 
 
 def flatten_sql(spec: EntitySpec, where: str, existing_tables: set[str]) -> str:
-    """SELECT producing the flattened batch (plus load columns) from the raw table."""
-    base_cols = "record_key, load_id, landing_file, record"
+    """SELECT producing the flattened batch (plus load columns) from the raw table.
+
+    The record is parsed once into the list `_n` of the fields' JSON nodes; each layer above
+    computes a field's pieces once (JSON type and text, then its number, its typed value, its
+    invalid flag) for the columns of the batch to read. Columns a caller leaves out are not
+    computed (DuckDB drops unused projections), so `validate` selects only what rules read.
+    """
+    sql = {f.name: _FieldSql(i, f.kind) for i, f in enumerate(spec.fields, start=1)}
+    fields = [(f, sql[f.name]) for f in spec.fields]
     kv = ""
     if spec.kobo_paths:
         kv = (", list_transform(map_entries(json_transform(record, '\"MAP(VARCHAR, JSON)\"')),"
               " lambda e: {'key': e.key, 'k': regexp_extract(e.key, '[^/]*$'), 'v': e.value})"
               " AS _kv")
+    texts = [f"json_type({fs.node}) AS {fs.json_type}" for _, fs in fields]
+    texts += [f"({fs.node} ->> '$') AS {fs.text}" for f, fs in fields
+              if f.kind not in ("array", "object")]
+    numbers = [f"TRY_CAST({fs.text} AS DOUBLE) AS {fs.number}" for f, fs in fields
+               if f.kind in ("int", "float", "unix_ts")]
+    typed = [f"{_typed_sql(f.kind, fs, f.name)[0]} AS {f.name}" for f, fs in fields]
+    invalid = [f"{_typed_sql(f.kind, fs, f.name)[1]} AS {fs.invalid}" for f, fs in fields]
     cols: list[str] = []
-    for f in spec.fields:
-        node, text = _field_nodes(spec, f)
-        typed, invalid = _typed_sql(f.kind, node, text)
-        cols.append(f"{typed} AS {f.name}")
+    for f, fs in fields:
+        cols.append(f.name)
         if f.typed:
-            cols.append(f"{text} AS {f.name}__raw")
-        cols.append(f"CASE WHEN {text} IS NOT NULL AND {invalid} THEN {text} END "
+            cols.append(f"{fs.text} AS {f.name}__raw")
+        cols.append(f"CASE WHEN {fs.has_text} AND {fs.invalid} THEN {fs.text} END "
                     f"AS {f.name}__invalid")
-    cols += _drift_sql(spec)
-    flat = ",\n       ".join(cols)
+    cols += _drift_sql(spec, sql)
     outer = ["*"]
     for name, expr in spec.derived.items():
         outer.append(f"{expr} AS {name}")
@@ -368,12 +413,20 @@ def flatten_sql(spec: EntitySpec, where: str, existing_tables: set[str]) -> str:
                 f"THEN {ref.column} END AS {ref.flag}")
         else:
             outer.append(f"NULL::VARCHAR AS {ref.flag}")
+
+    def layer(columns: list[str]) -> str:
+        return ", ".join(["*", *columns])
+
     return f"""
         SELECT {", ".join(outer)} FROM (
             SELECT record_key, load_id, landing_file, record,
-                   {flat}
-            FROM (SELECT *, list_transform(_n, lambda x: json_type(x)) AS _t
-                  FROM (SELECT *, {_nodes_sql(spec)} AS _n FROM (
-                      SELECT {base_cols}{kv} FROM {spec.table} AS r WHERE {where})))
+                   {", ".join(cols)}
+            FROM (SELECT {layer(invalid)}
+            FROM (SELECT {layer(typed)}
+            FROM (SELECT {layer(numbers)}
+            FROM (SELECT {layer(texts)}
+            FROM (SELECT *, {_nodes_sql(spec)} AS _n
+            FROM (SELECT record_key, load_id, landing_file, record{kv}
+                  FROM {spec.table} AS r WHERE {where}))))))
         )
     """

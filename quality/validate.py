@@ -25,7 +25,7 @@ import math
 import re
 import statistics
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -141,17 +141,26 @@ def _batch_where(spec: EntitySpec, only_new_loads: bool) -> str:
             f"AND v.load_id = r.load_id)")
 
 
-def _rule_outcome(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: datetime,
-                  table: str) -> RuleOutcome:
-    """One rule evaluated in SQL over `table`: GX's counts and the failing rows' values (all
-    of them for a row rule, the first EXAMPLES by key otherwise)."""
+def _flags(rule: Rule, as_of: datetime) -> str:
+    """The `_m` (missing) and `_u` (unexpected) flags of a rule as SQL select items."""
+    missing, unexpected = rule_sql(rule, as_of)
+    return f"coalesce({missing}, false) AS _m, coalesce({unexpected}, false) AS _u"
+
+
+def _rule_outcome(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: datetime, table: str,
+                  counts: tuple[int, int, int] | None = None) -> RuleOutcome:
+    """One rule evaluated in SQL over `table`: GX's counts (`counts` when already known, see
+    `_rule_outcomes`) and the failing rows' values (all of them for a row rule, the first
+    EXAMPLES by key otherwise)."""
     cols = ", ".join(f'"{c}"' for c in dict.fromkeys(rule_columns(rule)))
+    read = ", ".join(f'"{c}"' for c in dict.fromkeys([KEY_COLUMN, *rule_columns(rule)]))
     try:
-        missing, unexpected = rule_sql(rule, as_of)
-        flagged = (f"SELECT *, coalesce({missing}, false) AS _m, "
-                   f"coalesce({unexpected}, false) AS _u FROM {table}")
-        n, n_missing, n_bad = con.execute(
-            f"SELECT count(*), count_if(_m), count_if(_u) FROM ({flagged})").fetchone()
+        flagged = f"SELECT {read}, {_flags(rule, as_of)} FROM {table}"
+        if counts is None:
+            n, n_missing, n_bad = con.execute(
+                f"SELECT count(*), count_if(_m), count_if(_u) FROM ({flagged})").fetchone()
+        else:
+            n, n_missing, n_bad = counts
         rows: list[dict[str, Any]] = []
         if n_bad:
             limit = "" if rule.row_rule else f" LIMIT {EXAMPLES}"
@@ -165,13 +174,31 @@ def _rule_outcome(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: datetime,
                        unexpected_count=n_bad, failing_rows=rows)
 
 
+def _rule_outcomes(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], as_of: datetime,
+                   table: str) -> dict[str, RuleOutcome]:
+    """Every rule over `table`, by name: the counts of all rules in one pass over the table,
+    then the failing rows of the rules that fail. When that pass cannot run (a rule reads a
+    column the batch lacks), each rule is evaluated alone so the error names its rule."""
+    # a window in a rule (uniqueness) is evaluated before the aggregate: in a subquery
+    flags = ", ".join(f"coalesce({m}, false) AS _m{i}, coalesce({u}, false) AS _u{i}"
+                      for i, (m, u) in enumerate(rule_sql(r, as_of) for r in rules))
+    try:
+        counted = ", ".join(f"count_if(_m{i}), count_if(_u{i})" for i in range(len(rules)))
+        row = con.execute(f"SELECT count(*), {counted} FROM (SELECT {flags} FROM {table})"
+                          ).fetchone()
+    except duckdb.Error:
+        return {r.name: _rule_outcome(con, r, as_of, table) for r in rules}
+    return {r.name: _rule_outcome(con, r, as_of, table, (row[0], row[1 + 2 * i], row[2 + 2 * i]))
+            for i, r in enumerate(rules)}
+
+
 def _run_rules(con: duckdb.DuckDBPyConnection, spec: EntitySpec,
                as_of: datetime) -> dict[str, _Agg]:
     """Evaluate every rule of the spec in SQL over `_q_batch`; failing rows into `_q_fail`."""
     aggs = {r.name: _Agg(r) for r in spec.rules}
     failed: list[tuple[str | None, str, str]] = []
-    for rule in spec.rules:
-        _accumulate(aggs[rule.name], _rule_outcome(con, rule, as_of, "_q_batch"), as_of, failed)
+    for name, outcome in _rule_outcomes(con, spec.rules, as_of, "_q_batch").items():
+        _accumulate(aggs[name], outcome, as_of, failed)
     if failed:
         con.execute("INSERT INTO _q_fail SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
                     "unnest(?::VARCHAR[])", [list(col) for col in zip(*failed, strict=True)])
@@ -480,15 +507,23 @@ def _validate(con: duckdb.DuckDBPyConnection, spec: EntitySpec, run_id: str, as_
     return res
 
 
+def _batch_columns(spec: EntitySpec) -> list[str]:
+    """The columns of the flattened batch that validation reads: the load columns, the drift
+    lists and what the rules read. The raw JSON and the other flattened columns are not
+    materialised (nor computed: DuckDB drops the unused projections)."""
+    read = [c for rule in spec.rules for c in rule_columns(rule)]
+    return [f'"{c}"' for c in dict.fromkeys([KEY_COLUMN, "load_id", "landing_file",
+                                              *DRIFT_COLUMNS, *read])]
+
+
 def _validate_rows(con: duckdb.DuckDBPyConnection, spec: EntitySpec, res: EntityValidation,
                    as_of: datetime, load_counts: dict[str, int], where: str,
                    tables: set[str]) -> None:
     """Flatten the new loads' raw rows, evaluate the rules in SQL, check them against the GX
     suite on a sample, then the share, volume and drift checks (the temp tables `_q_batch`
     and `_q_fail` hold the batch and its failing rows)."""
-    # The raw JSON is left out once the flattened and derived columns are taken from it.
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _q_batch AS
-        SELECT * EXCLUDE (record) FROM ({flatten_sql(spec, where, tables)})""")
+        SELECT {", ".join(_batch_columns(spec))} FROM ({flatten_sql(spec, where, tables)})""")
     con.execute("CREATE OR REPLACE TEMP TABLE _q_fail "
                 "(record_key VARCHAR, rule VARCHAR, reason VARCHAR)")
     res.rows_checked = con.execute("SELECT count(*) FROM _q_batch").fetchone()[0]
@@ -520,7 +555,7 @@ def _gx_sample(con: duckdb.DuckDBPyConnection, spec: EntitySpec, res: EntityVali
         sample_rows = con.execute("SELECT count(*) FROM _q_sample").fetchone()[0]
         diffs = disagreements(
             spec, as_of, _sample_frame(con),
-            {r.name: _rule_outcome(con, r, as_of, "_q_sample") for r in spec.rules})
+            _rule_outcomes(con, spec.rules, as_of, "_q_sample"))
     finally:
         con.execute("DROP TABLE IF EXISTS _q_sample")
     if diffs:
