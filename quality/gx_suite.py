@@ -4,13 +4,15 @@ The rules of an entity are declared as GX expectations (`quality.spec.Rule`); va
 evaluates them in SQL over the whole batch (`quality.sql_rules`) and runs this GX suite on a
 bounded sample of it, where `disagreements` compares the two rule by rule.
 
-GX is imported lazily (the import takes seconds). One ephemeral context with a pandas
-datasource and a whole-DataFrame batch definition is reused for every run.
+GX is imported lazily (the import takes seconds; `warm_up` does it in the background). One
+ephemeral context with a pandas datasource and a whole-DataFrame batch definition is reused for
+every run.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -37,9 +39,27 @@ class RuleOutcome:
     error: str | None = None
 
 
-@cache
+_CONTEXT_LOCK = threading.Lock()
+
+
 def _batch_definition() -> Any:
-    """The shared GX whole-DataFrame batch definition (ephemeral, in-memory context)."""
+    """The shared GX whole-DataFrame batch definition (ephemeral, in-memory context); safe to
+    call from several threads (see `warm_up`)."""
+    with _CONTEXT_LOCK:
+        return _new_batch_definition()
+
+
+def warm_up() -> threading.Thread:
+    """Import GX and start its context in a background thread (a few seconds, mostly imports),
+    so that it overlaps the SQL work that comes before the first suite runs; DuckDB releases
+    the GIL while it works."""
+    thread = threading.Thread(target=_batch_definition, name="gx-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+@cache
+def _new_batch_definition() -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
     from great_expectations.data_context.types.base import (

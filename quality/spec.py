@@ -331,8 +331,9 @@ def _typed_sql(kind: str, fs: _FieldSql, typed_column: str) -> tuple[str, str]:
         return (f"CASE WHEN {jtype} = 'BOOLEAN' THEN {text} = 'true' END",
                 f"{jtype} <> 'BOOLEAN'")
     if kind in ("array", "object"):
+        # an array's or object's node is already its text (as `->> '$'` would write it again)
         expected = kind.upper()
-        return (f"CASE WHEN {jtype} = '{expected}' THEN {text} END",
+        return (f"CASE WHEN {jtype} = '{expected}' THEN {fs.node}::VARCHAR END",
                 f"{jtype} <> '{expected}'")
     raise ValueError(f"unknown field kind {kind!r}")
 

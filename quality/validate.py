@@ -37,7 +37,7 @@ from ingestion.connection import connect
 from ingestion.raw import sql_literal
 from ingestion.settings import DuckDBLimits
 from ingestion.sources import ENTITIES
-from quality import history
+from quality import gx_suite, history
 from quality.gx_suite import KEY_COLUMN, RuleOutcome, disagreements
 from quality.results import EntityValidation
 from quality.spec import DRIFT_COLUMNS, JSON_TYPE_NAMES, EntitySpec, Rule, flatten_sql
@@ -608,6 +608,7 @@ def validate_all(warehouse: Path, *, run_id: str, as_of: datetime, report_dir: P
     """
     from quality.report import write_validation_report
 
+    gx_suite.warm_up()
     results: list[EntityValidation] = []
     for source, entity in SPECS:
         try:

@@ -83,8 +83,8 @@ VISITS = EntitySpec(
     ],
     derived={
         "action_count_mismatch": """CASE WHEN actionDetails IS NOT NULL AND actions IS NOT NULL
-            AND json_array_length(actionDetails::JSON) < actions
-            THEN json_array_length(actionDetails::JSON) END""",
+            AND json_array_length(actionDetails) < actions
+            THEN json_array_length(actionDetails) END""",
     },
     known_keys=_KEYS,
 )
