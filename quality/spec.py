@@ -311,6 +311,14 @@ class _FieldSql:
         return f"{self.text} IS NOT NULL"
 
 
+def _json_type_sql(node: str) -> str:
+    """DuckDB's `json_type` of a node. A node is written without leading blanks, so an array,
+    an object or a string is known by its first character without parsing it (arrays and
+    objects can be most of a record); other values are small."""
+    return (f"CASE left({node}, 1) WHEN '[' THEN 'ARRAY' WHEN '{{' THEN 'OBJECT' "
+            f"WHEN '\"' THEN 'VARCHAR' ELSE json_type({node}) END")
+
+
 def _typed_sql(kind: str, fs: _FieldSql, typed_column: str) -> tuple[str, str]:
     """(typed expression, invalid condition) for a field kind; the invalid condition may read
     the typed value as `typed_column` (it is computed one layer later)."""
@@ -387,7 +395,7 @@ def flatten_sql(spec: EntitySpec, where: str, existing_tables: set[str]) -> str:
         kv = (", list_transform(map_entries(json_transform(record, '\"MAP(VARCHAR, JSON)\"')),"
               " lambda e: {'key': e.key, 'k': regexp_extract(e.key, '[^/]*$'), 'v': e.value})"
               " AS _kv")
-    texts = [f"json_type({fs.node}) AS {fs.json_type}" for _, fs in fields]
+    texts = [f"{_json_type_sql(fs.node)} AS {fs.json_type}" for _, fs in fields]
     texts += [f"({fs.node} ->> '$') AS {fs.text}" for f, fs in fields
               if f.kind not in ("array", "object")]
     numbers = [f"TRY_CAST({fs.text} AS DOUBLE) AS {fs.number}" for f, fs in fields
