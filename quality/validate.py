@@ -147,6 +147,15 @@ def _flags(rule: Rule, as_of: datetime) -> str:
     return f"coalesce({missing}, false) AS _m, coalesce({unexpected}, false) AS _u"
 
 
+def _loads_where(load_counts: Mapping[str, int]) -> str:
+    """The rows of these loads, named: DuckDB then reads the JSON of their rows only (the
+    anti-join of `_batch_where` reads the JSON of the whole history before it filters). A row
+    without a load id is new to `_batch_where`, so it is here too."""
+    named = [sql_literal(load_id) for load_id in load_counts if load_id is not None]
+    where = f"r.load_id IN ({', '.join(named)})" if named else "false"
+    return f"({where} OR r.load_id IS NULL)" if None in load_counts else where
+
+
 def _rule_outcome(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: datetime, table: str,
                   counts: tuple[int, int, int] | None = None) -> RuleOutcome:
     """One rule evaluated in SQL over `table`: GX's counts (`counts` when already known, see
@@ -492,7 +501,8 @@ def _validate(con: duckdb.DuckDBPyConnection, spec: EntitySpec, run_id: str, as_
             return res
         now = datetime.now(UTC)
         if load_counts:
-            _validate_rows(con, spec, res, as_of, load_counts, where, tables)
+            _validate_rows(con, spec, res, as_of, load_counts, _loads_where(load_counts),
+                           tables)
         _judge_set_aside(con, res)
         _write_set_aside(con, spec, res.load_ids, run_id, now)
         if load_counts:
