@@ -12,7 +12,7 @@ from quality.gx_suite import disagreements
 from quality.history import ensure_schema
 from quality.spec import flatten_sql
 from quality.suites import SPECS, get_spec
-from quality.validate import _rule_outcome, validate_all, validate_entity
+from quality.validate import _rule_outcome, _rule_outcomes, validate_all, validate_entity
 
 
 def _q(warehouse: Path, sql: str) -> list[tuple]:
@@ -176,6 +176,35 @@ def test_sql_rules_agree_with_the_gx_suite(tmp_path: Path) -> None:
     sql["status_accepted_values"].failing_rows = [{"record_key": "3002"}]
     assert disagreements(spec, AS_OF, df, sql) == [
         "status_accepted_values: failing keys differ (GX ['3001'], SQL ['3002'])"]
+
+
+def test_one_pass_rule_counts_equal_rule_by_rule(tmp_path: Path) -> None:
+    """Counting every rule in one pass gives each rule's own outcome (uniqueness windows
+    included); a batch without a column a rule reads falls back to one rule at a time, so the
+    errors are those rules' and the other rules are still evaluated."""
+    records = [r for _ in range(2) for r in clean("zendesk", "tickets")]
+    for i, r in enumerate(records):
+        r["id"] = 4000 + i
+    records[1]["status"] = "reslved"
+    records[3]["priority"] = None
+    records[8]["id"] = records[2]["id"]
+    wh = tmp_path / "w.duckdb"
+    load_raw(wh, "zendesk", "tickets", records, record_keys=[str(r["id"]) for r in records])
+    spec = get_spec("zendesk", "tickets")
+    with duckdb.connect(str(wh)) as con:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("CREATE TEMP TABLE _q_batch AS SELECT * EXCLUDE (record) FROM ("
+                    + flatten_sql(spec, "true", {spec.table}) + ")")
+        one_pass = _rule_outcomes(con, spec.rules, AS_OF, "_q_batch")
+        assert one_pass == {r.name: _rule_outcome(con, r, AS_OF, "_q_batch") for r in spec.rules}
+        assert (one_pass["id_unique"].unexpected_count,
+                one_pass["status_accepted_values"].unexpected_count) == (2, 1)
+        con.execute("CREATE TEMP TABLE _q_no_status AS SELECT * EXCLUDE (status) FROM _q_batch")
+        fallback = _rule_outcomes(con, spec.rules, AS_OF, "_q_no_status")
+    failed = {name for name, out in fallback.items() if out.error}
+    assert failed == {"status_required", "status_accepted_values"}
+    assert all("status" in (fallback[name].error or "") for name in failed)
+    assert fallback["id_unique"] == one_pass["id_unique"]
 
 
 def test_validate_all_writes_report_with_every_expectation(tmp_path: Path) -> None:
