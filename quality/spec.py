@@ -312,11 +312,12 @@ class _FieldSql:
 
 
 def _json_type_sql(node: str) -> str:
-    """DuckDB's `json_type` of a node. A node is written without leading blanks, so an array,
-    an object or a string is known by its first character without parsing it (arrays and
-    objects can be most of a record); other values are small."""
+    """DuckDB's `json_type` of a node. A node is written without leading blanks, so all but a
+    number are known by their first character without parsing them (arrays and objects can
+    be most of a record)."""
     return (f"CASE left({node}, 1) WHEN '[' THEN 'ARRAY' WHEN '{{' THEN 'OBJECT' "
-            f"WHEN '\"' THEN 'VARCHAR' ELSE json_type({node}) END")
+            f"WHEN '\"' THEN 'VARCHAR' WHEN 't' THEN 'BOOLEAN' WHEN 'f' THEN 'BOOLEAN' "
+            f"WHEN 'n' THEN 'NULL' ELSE json_type({node}) END")
 
 
 def _typed_sql(kind: str, fs: _FieldSql, typed_column: str) -> tuple[str, str]:
@@ -395,9 +396,9 @@ def flatten_sql(spec: EntitySpec, where: str, existing_tables: set[str]) -> str:
         kv = (", list_transform(map_entries(json_transform(record, '\"MAP(VARCHAR, JSON)\"')),"
               " lambda e: {'key': e.key, 'k': regexp_extract(e.key, '[^/]*$'), 'v': e.value})"
               " AS _kv")
-    texts = [f"{_json_type_sql(fs.node)} AS {fs.json_type}" for _, fs in fields]
-    texts += [f"({fs.node} ->> '$') AS {fs.text}" for f, fs in fields
-              if f.kind not in ("array", "object")]
+    types = [f"{_json_type_sql(fs.node)} AS {fs.json_type}" for _, fs in fields]
+    texts = [f"({fs.node} ->> '$') AS {fs.text}" for f, fs in fields
+             if f.kind not in ("array", "object")]
     numbers = [f"TRY_CAST({fs.text} AS DOUBLE) AS {fs.number}" for f, fs in fields
                if f.kind in ("int", "float", "unix_ts")]
     typed = [f"{_typed_sql(f.kind, fs, f.name)[0]} AS {f.name}" for f, fs in fields]
@@ -433,7 +434,7 @@ def flatten_sql(spec: EntitySpec, where: str, existing_tables: set[str]) -> str:
             FROM (SELECT {layer(invalid)}
             FROM (SELECT {layer(typed)}
             FROM (SELECT {layer(numbers)}
-            FROM (SELECT {layer(texts)}
+            FROM (SELECT {layer(types + texts)}
             FROM (SELECT *, {_nodes_sql(spec)} AS _n
             FROM (SELECT record_key, load_id, landing_file, record{kv}
                   FROM {spec.table} AS r WHERE {where}))))))
