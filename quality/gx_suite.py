@@ -4,7 +4,7 @@ The rules of an entity are declared as GX expectations (`quality.spec.Rule`); va
 evaluates them in SQL over the whole batch (`quality.sql_rules`) and runs this GX suite on a
 bounded sample of it, where `disagreements` compares the two rule by rule.
 
-GX is imported lazily (the import takes seconds; `warm_up` does it in the background). One
+GX is imported lazily (the import takes seconds; `warm_up` starts it in the background). One
 ephemeral context with a pandas datasource and a whole-DataFrame batch definition is reused for
 every run.
 """
@@ -49,10 +49,11 @@ def _batch_definition() -> Any:
         return _new_batch_definition()
 
 
+@cache
 def warm_up() -> threading.Thread:
     """Import GX and start its context in a background thread (a few seconds, mostly imports),
-    so that it overlaps the SQL work that comes before the first suite runs; DuckDB releases
-    the GIL while it works."""
+    once per process, so that it overlaps the SQL work that comes before the first suite runs;
+    DuckDB releases the GIL while it works."""
     thread = threading.Thread(target=_batch_definition, name="gx-warm-up", daemon=True)
     thread.start()
     return thread

@@ -532,6 +532,7 @@ def _validate_rows(con: duckdb.DuckDBPyConnection, spec: EntitySpec, res: Entity
     """Flatten the new loads' raw rows, evaluate the rules in SQL, check them against the GX
     suite on a sample, then the share, volume and drift checks (the temp tables `_q_batch`
     and `_q_fail` hold the batch and its failing rows)."""
+    gx_suite.warm_up()  # GX loads meanwhile; a run with nothing new never imports it
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _q_batch AS
         SELECT {", ".join(_batch_columns(spec))} FROM ({flatten_sql(spec, where, tables)})""")
     con.execute("CREATE OR REPLACE TEMP TABLE _q_fail "
@@ -618,7 +619,6 @@ def validate_all(warehouse: Path, *, run_id: str, as_of: datetime, report_dir: P
     """
     from quality.report import write_validation_report
 
-    gx_suite.warm_up()
     results: list[EntityValidation] = []
     for source, entity in SPECS:
         try:
