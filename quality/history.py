@@ -41,11 +41,11 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for stmt in DDL:
         con.execute(stmt)
     # Tables from an older layout may lack the later columns.
+    present = set(con.execute("SELECT table_name, column_name FROM information_schema.columns "
+                              "WHERE table_schema = 'quality'").fetchall())
     for table, column in (("validated_loads", "row_count"), ("validation_runs", "rows_set_aside"),
                           ("validation_entities", "rows_set_aside")):
-        if not con.execute("SELECT count(*) FROM information_schema.columns "
-                           "WHERE table_schema = 'quality' AND table_name = ? "
-                           "AND column_name = ?", [table, column]).fetchone()[0]:
+        if (table, column) not in present:
             con.execute(f"ALTER TABLE quality.{table} ADD COLUMN {column} BIGINT")
 
 
