@@ -117,6 +117,24 @@ def test_ensure_schema_keeps_dbt_quarantine_table(warehouse: Path) -> None:
             "validation_results"} <= tables
 
 
+def test_ensure_schema_adds_the_later_columns_to_older_tables(warehouse: Path) -> None:
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("CREATE SCHEMA quality")
+        con.execute("""CREATE TABLE quality.validated_loads (source VARCHAR, entity VARCHAR,
+            load_id VARCHAR, run_id VARCHAR, validated_at TIMESTAMPTZ)""")
+        con.execute("INSERT INTO quality.validated_loads (load_id) VALUES ('L0')")
+        ensure_schema(con)
+        ensure_schema(con)
+        added = con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'quality' AND column_name IN ('row_count', 'rows_set_aside') "
+            "ORDER BY ALL").fetchall()
+        kept = con.execute("SELECT load_id, row_count FROM quality.validated_loads").fetchall()
+    assert added == [("validated_loads", "row_count"), ("validation_entities", "rows_set_aside"),
+                     ("validation_runs", "rows_set_aside")]
+    assert kept == [("L0", None)]
+
+
 def test_volume_anomaly_warns(warehouse: Path) -> None:
     for i in range(3):
         recs = clean("matomo", "visits")
