@@ -84,6 +84,9 @@ def write_results(path: Path, results: dict[float, dict[str, dict]], facts: dict
                 ratio = f"{fig['seconds'] / fig['ideal_pool_s']:.1f}x ideal pool time"
             if "rows_per_s" in fig:
                 throughput = f"{fmt(fig['rows_per_s'], 0)} rows/s"
+                if "cpu_s" in fig and "load_1m" in fig:
+                    throughput += (f"; {fig['cpu_s']:.1f} CPU s, load "
+                                   f"{fig['load_1m'][0]:.1f} to {fig['load_1m'][1]:.1f}")
             if stage == "dbt_parse" and "partial_s" in fig:
                 throughput = (f"{fig['seconds']:.1f} s full parse, {fig['partial_s']:.1f} s "
                               "partial (a run's new cut-off)")

@@ -75,3 +75,12 @@ def test_experiment_nodes_are_the_tagged_ones_and_their_data_tests(tmp_path: Pat
     path.write_text(json.dumps(manifest))
     assert experiment_nodes(path) == {"seed.p.experiments", "model.p.experiment_results",
                                       "test.p.unique_results"}
+
+
+def test_validate_row_gives_cpu_seconds_and_load(tmp_path: Path) -> None:
+    validate = {**_stage(111.3, 3255.0, rows_per_s=98591.0), "cpu_s": 78.4,
+                "load_1m": [6.97, 6.38]}
+    out = tmp_path / "RESULTS.md"
+    write_results(out, {100.0: {"validate": validate}}, FACTS)
+    row = next(line for line in out.read_text().splitlines() if "| validate |" in line)
+    assert "98,591 rows/s; 78.4 CPU s, load 7.0 to 6.4" in row
