@@ -1,18 +1,27 @@
 """Shared HTTP layer: one session per source, timeouts, retries with backoff that honour
 `Retry-After`, bounded total wait, and errors that name the source, the endpoint and the fix
-without ever showing a secret."""
+without ever showing a secret.
+
+A connector configures its source's `requests.Session` (headers, a user and password pair in
+`auth`; proxies and the CA bundle come from the environment); the calls themselves go through
+urllib3's connection pools, which requests uses underneath, with what the session holds.
+requests' own per-call work (preparing, merging settings, cookie jars, hooks) was about two
+thirds of a Moodle completion call's CPU, and Moodle makes one call per student."""
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import orjson
 import requests
+import urllib3
+from requests.auth import _basic_auth_str
+from requests.utils import DEFAULT_CA_BUNDLE_PATH, select_proxy
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -26,6 +35,10 @@ from ingestion.payloads import UTF8, as_utf8, encoding_of
 
 TRANSIENT_STATUS = {429, 500, 502, 503, 504}
 DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
+POOL_SIZE = 10  # connections kept per host, as requests keeps them (Moodle runs 8 workers)
+NO_RETRIES = urllib3.Retry(total=None, connect=0, read=False, status=0, other=0, redirect=30)
+"""urllib3 retries nothing (retries are this layer's, below) and follows up to 30 redirects,
+as requests does; it drops `Authorization` when a redirect leaves the host."""
 
 
 class SourceError(RuntimeError):
@@ -87,6 +100,7 @@ class HttpClient:
     retries: int = 0
     requests: int = 0
     on_rejected: Callable[[RejectedBody], None] | None = None
+    _pools: dict[str | None, urllib3.PoolManager] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         # Proxy variables (and NO_PROXY) and the CA bundle are read from the environment once
@@ -109,33 +123,39 @@ class HttpClient:
         error = state.outcome.exception() if state.outcome else None
         self.log.warning("%s: retry %d after: %s", self.source, state.attempt_number, error)
 
-    def request_json(self, method: str, path: str, *, entity: str | None = None,
+    def request_json(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+                     data: Mapping[str, Any] | None = None, entity: str | None = None,
                      records_path: str | None = None, extra: dict | None = None,
-                     public_params: dict | None = None, **kwargs: Any) -> tuple[Any, bytes]:
-        """Send a request and return the parsed JSON body and its raw bytes.
+                     public_params: dict | None = None) -> tuple[Any, bytes]:
+        """Send a request (`params` in the query string, `data` as a form body) and return
+        the parsed JSON body and its raw bytes.
 
         A body that does not parse is handed to `on_rejected` as a page of `entity` (so
         nothing is lost; not landed when `entity` is None) and the request is retried.
         `public_params` is what may be written to landing metadata (no secrets).
         """
-        return self._request(method, path, kwargs,
+        return self._request(method, path, params, data,
                              _JsonBody(entity, records_path, extra, public_params or {}))
 
-    def request_bytes(self, method: str, path: str, **kwargs: Any) -> bytes:
+    def request_bytes(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+                      data: Mapping[str, Any] | None = None) -> bytes:
         """Send a request and return its body as received (CSV exports, files)."""
-        return self._request(method, path, kwargs, None)[1]
+        return self._request(method, path, params, data, None)[1]
 
-    def _request(self, method: str, path: str, kwargs: dict[str, Any],
-                 parse: _JsonBody | None) -> tuple[Any, bytes]:
+    def _request(self, method: str, path: str, params: Mapping[str, Any] | None,
+                 data: Mapping[str, Any] | None, parse: _JsonBody | None) -> tuple[Any, bytes]:
         url = path if path.startswith("http") else self.base_url.rstrip("/") + path
         endpoint = urlsplit(url).path
+        if params:
+            url += ("&" if urlsplit(url).query else "?") + _form(params)
+        body = None if data is None else _form(data).encode()
         retrying = Retrying(
             retry=retry_if_exception_type(TransientError),
             stop=stop_after_attempt(self.max_attempts) | stop_after_delay(self.max_wait_s),
             wait=self._wait, before_sleep=self._before_sleep, reraise=True,
         )
         try:
-            return retrying(self._once, method, url, endpoint, parse, kwargs)
+            return retrying(self._once, method, url, endpoint, body, parse)
         except TransientError as exc:
             raise SourceError(
                 f"{self.source}: {endpoint} still failing after {self.retries} retries "
@@ -143,24 +163,62 @@ class HttpClient:
                 "pages and cursors are kept, so the next run resumes where this one stopped."
             ) from exc
 
-    def _once(self, method: str, url: str, endpoint: str,
-              parse: _JsonBody | None, kwargs: dict[str, Any]) -> tuple[Any, bytes]:
+    def _pool(self, url: str) -> urllib3.PoolManager:
+        """The connection pools for `url`'s proxy (or none), made on first use with the
+        session's CA bundle (requests' default bundle unless the session says otherwise)."""
+        proxy = select_proxy(url, self.session.proxies)
+        if (pool := self._pools.get(proxy)) is None:
+            verify = self.session.verify
+            tls: dict[str, Any] = (
+                {"cert_reqs": "CERT_NONE"} if verify is False else
+                {"cert_reqs": "CERT_REQUIRED",
+                 "ca_certs": verify if isinstance(verify, str) else DEFAULT_CA_BUNDLE_PATH})
+            pool = (urllib3.PoolManager(num_pools=POOL_SIZE, maxsize=POOL_SIZE, **tls)
+                    if proxy is None else
+                    urllib3.proxy_from_url(proxy, num_pools=POOL_SIZE, maxsize=POOL_SIZE,
+                                           proxy_headers=requests.adapters.HTTPAdapter()
+                                           .proxy_headers(proxy), **tls))
+            self._pools[proxy] = pool
+        return pool
+
+    def _headers(self, body: bytes | None) -> dict[str, str]:
+        """The session's headers, its (user, password) as basic authentication, and the form
+        body's content type."""
+        headers = dict(self.session.headers)
+        if self.session.auth is not None:
+            if not isinstance(self.session.auth, tuple):
+                raise TypeError(f"{self.source}: session.auth must be a (user, password) pair; "
+                                "set other authentication as a header")
+            headers["Authorization"] = _basic_auth_str(*self.session.auth)
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        return headers
+
+    def _once(self, method: str, url: str, endpoint: str, body: bytes | None,
+              parse: _JsonBody | None) -> tuple[Any, bytes]:
         self.requests += 1
+        connect, read = self.timeout or DEFAULT_TIMEOUT
         try:
-            response = self.session.request(method, url, timeout=self.timeout or DEFAULT_TIMEOUT,
-                                            **kwargs)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise TransientError(f"{type(exc).__name__} at {endpoint}") from None
-        if response.status_code in TRANSIENT_STATUS:
+            response = self._pool(url).urlopen(
+                method, url, body=body, headers=self._headers(body), retries=NO_RETRIES,
+                timeout=urllib3.Timeout(connect=connect, read=read), preload_content=True,
+                decode_content=True)
+        except urllib3.exceptions.LocationValueError:
+            raise
+        except urllib3.exceptions.HTTPError as exc:  # connection, timeout, cut body, TLS
+            cause = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) else exc
+            raise TransientError(f"{type(cause).__name__} at {endpoint}") from None
+        status = response.status
+        if status in TRANSIENT_STATUS:
             retry_after = response.headers.get("Retry-After")
             raise TransientError(
-                f"HTTP {response.status_code} at {endpoint}",
+                f"HTTP {status} at {endpoint}",
                 float(retry_after) if retry_after and retry_after.isdigit() else None)
-        if response.status_code >= 400:
-            fix = FIXES.get(response.status_code, "check the request settings").format(
+        if status >= 400:
+            fix = FIXES.get(status, "check the request settings").format(
                 secrets=self.secret_names, base=self.base_url)
-            raise SourceError(f"{self.source}: HTTP {response.status_code} at {endpoint}: {fix}.")
-        body = response.content
+            raise SourceError(f"{self.source}: HTTP {status} at {endpoint}: {fix}.")
+        body = response.data
         if parse is None:
             return None, body
         try:
@@ -173,6 +231,14 @@ class HttpClient:
                     parse.records_path, parse.extra, f"invalid JSON: {exc}"))
             raise TransientError(f"invalid JSON body at {endpoint} ({exc})") from None
         return doc, body
+
+
+def _form(values: Mapping[str, Any]) -> str:
+    """Parameters URL-encoded as requests encodes them: a list gives one pair per item, and
+    None leaves the name out."""
+    return urlencode([(name, item) for name, value in values.items()
+                      for item in (value if isinstance(value, (list, tuple)) else [value])
+                      if item is not None])
 
 
 def _parse(body: bytes) -> Any:

@@ -13,8 +13,10 @@ grows with the largest single table's sort column, not with the sample.
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import json
-import logging
+import sys
 import threading
 import time
 from array import array
@@ -22,12 +24,12 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import orjson
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from sandbox.generator import FORM_UIDS
@@ -39,7 +41,6 @@ CREDENTIALS = {
     "kobo_token": "kb-demo-token", "kobo_registration_uid": FORM_UIDS["registration"],
     "kobo_feedback_uid": FORM_UIDS["feedback"],
 }
-logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per request
 FAULTS = ("rate_limit_burst", "server_error", "timeout", "truncated_json", "malformed_json",
           "repeat_page", "schema_drift", "auth_failure", "vendor_error", "slow")
 PAGING_PARAMETERS = {"cursor", "start_time", "start", "page", "filter_offset"}
@@ -503,6 +504,80 @@ class KoboApp(IndexedApp):
                              results=page))
 
 
+class KeepAliveHandler(BaseHTTPRequestHandler):
+    """Runs a vendor's WSGI app over HTTP/1.1 persistent connections, as the vendors' servers
+    keep them open. werkzeug's development server closes every connection after one response
+    (and reads what follows a request), so each call paid a new TCP connection on both sides
+    and a new server thread. Each request's body is read whole before the app runs and each
+    response is sent with its length, so requests follow each other on one connection."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # a response's last segment is not held for an ACK
+    wbufsize = -1  # headers and body leave in one write (flushed after each request)
+    server: _VendorServer
+
+    def _run(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        path, _, query = self.path.partition("?")
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": self.command, "SCRIPT_NAME": "",
+            "PATH_INFO": unquote(path, "latin-1"), "QUERY_STRING": query,
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(length), "REMOTE_ADDR": self.client_address[0],
+            "SERVER_NAME": self.server.server_address[0],
+            "SERVER_PORT": str(self.server.server_address[1]),
+            "SERVER_PROTOCOL": self.request_version, "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False}
+        for name, value in self.headers.items():
+            key = "HTTP_" + name.upper().replace("-", "_")
+            if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                environ[key] = f"{environ[key]},{value}" if key in environ else value
+        started: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]],
+                           exc_info: Any = None) -> Callable[[bytes], None]:
+            started[:] = [status, headers]
+            return lambda _: None
+
+        chunks = self.server.app(environ, start_response)
+        try:
+            payload = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        status, headers = started
+        code, _, reason = status.partition(" ")
+        self.send_response_only(int(code), reason)
+        for name, value in headers:
+            if name.lower() != "content-length":
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = _run
+
+    def handle(self) -> None:
+        with contextlib.suppress(ConnectionError):  # the client went away (a timed-out call)
+            super().handle()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # no access log per request
+
+
+class _VendorServer(ThreadingHTTPServer):
+    """One emulator's server: a thread per connection, daemon threads so that open
+    persistent connections do not hold a stop up."""
+
+    daemon_threads = True
+
+    def __init__(self, host: str, port: int, app: VendorApp) -> None:
+        super().__init__((host, port), KeepAliveHandler)
+        self.app = app
+
+
 class SandboxHandle:
     """The four emulators running in background threads."""
 
@@ -513,10 +588,10 @@ class SandboxHandle:
                      "matomo": MatomoApp(data, latency),
                      "moodle": MoodleApp(data, self.index, latency),
                      "kobo": KoboApp(data, self.index, latency)}
-        self.servers: dict[str, BaseWSGIServer] = {}
+        self.servers: dict[str, _VendorServer] = {}
         for i, (name, app) in enumerate(self.apps.items()):
             port = port_base + i if port_base else 0
-            self.servers[name] = make_server(host, port, app, threaded=True)
+            self.servers[name] = _VendorServer(host, port, app)
         self.urls = {name: f"http://{host}:{server.server_port}"
                      for name, server in self.servers.items()}
         self.threads = [threading.Thread(target=s.serve_forever, daemon=True)
