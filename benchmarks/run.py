@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-PIPELINE = ["generate", "pull", "parse_floor", "validate", "dbt_full", "dbt_transform",
+PIPELINE = ["generate", "pull", "parse_floor", "dlt_pull", "validate", "dbt_full", "dbt_transform",
             "dbt_month", "floor", "reports", "dashboard", "monthly_run", "dbt_parse",
             "dagster_import", "raw_lake", "moodle_latency"]
 END_TO_END = ("pull", "validate", "dbt_full", "reports")
@@ -158,10 +158,13 @@ def _pull_by_source(results: dict[float, dict[str, dict]]) -> list[str]:
             if "connector_cpu_s" not in fig or not floor.get(source, {}).get("seconds"):
                 continue
             floor_s = floor[source]["seconds"]
+            per_call = (f"{fig['connector_cpu_s'] / fig['calls'] * 1000:.2f}"
+                        if fig.get("calls") else "-")
             rows.append(
                 f"| {scale:g} | {source} | {fig['records']:,} | {fmt(fig['seconds'])} | "
                 f"{fmt(fig['merge_s'])} | {fmt(fig['records_per_s'], 0)} | "
-                f"{fmt(fig['connector_cpu_s'])} | {fmt(fig['emulator_cpu_s'])} | "
+                f"{fmt(fig['connector_cpu_s'])} | {fig.get('calls', '-')} | {per_call} | "
+                f"{fmt(fig['emulator_cpu_s'])} | "
                 f"{fmt(floor_s, 2)} | {fig['seconds'] / floor_s:.1f}x | "
                 f"{fig['connector_cpu_s'] / floor_s:.1f}x |")
     if not rows:
@@ -169,9 +172,34 @@ def _pull_by_source(results: dict[float, dict[str, dict]]) -> list[str]:
     return ["", "Pull by source: wall and the connectors' own CPU seconds against the parse "
             "floor of the same landed JSON (the emulators run on the same cores).", "",
             "| scale | source | records | wall s | of which raw merge s | records/s | "
-            "connector CPU s | emulator CPU s | parse floor s | wall / floor | "
-            "connector CPU / floor |",
-            "|---|---|---|---|---|---|---|---|---|---|---|", *rows]
+            "connector CPU s | calls | CPU ms per call | emulator CPU s | parse floor s | "
+            "wall / floor | connector CPU / floor |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|", *rows,
+            *_peer(results)]
+
+
+def _peer(results: dict[float, dict[str, dict]]) -> list[str]:
+    """The same Zendesk and Matomo pulls with dlt (stage `dlt_pull`) beside ours (`pull`)."""
+    rows = []
+    for scale, stages in sorted(results.items()):
+        ours = stages.get("pull", {}).get("sources", {})
+        for source, peer in stages.get("dlt_pull", {}).get("sources", {}).items():
+            if source not in ours:
+                continue
+            mine = ours[source]
+            rows.append(
+                f"| {scale:g} | {source} | {mine['records']:,} | {peer['records']:,} | "
+                f"{fmt(mine['seconds'])} | {fmt(peer['seconds'])} | "
+                f"{fmt(mine['connector_cpu_s'])} | {fmt(peer['cpu_s'])} | "
+                f"{peer['seconds'] / mine['seconds']:.1f}x | "
+                f"{peer['cpu_s'] / mine['connector_cpu_s']:.1f}x |")
+    if not rows:
+        return []
+    return ["", "Peer: the same pulls with dlt's REST API source into DuckDB (`dlt_pull`; ours "
+            "also lands every payload with its checksum and metadata, and keeps cursors).", "",
+            "| scale | source | records (ours) | records (dlt) | wall s (ours) | wall s (dlt) | "
+            "CPU s (ours) | CPU s (dlt) | dlt wall / ours | dlt CPU / ours |",
+            "|---|---|---|---|---|---|---|---|---|---|", *rows]
 
 
 def previous_results(path: Path) -> dict[float, dict[str, dict]]:

@@ -19,12 +19,14 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 if TYPE_CHECKING:
     import dagster as dg
+
+    from ingestion.settings import Settings
 
 DBT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 SOURCES = ("zendesk", "matomo", "moodle", "kobo")
@@ -101,6 +103,7 @@ def pull(workdir: Path) -> dict:
     seconds (HTTP, landing and the raw merge) are reported next to the wall time."""
     from ingestion.pull import pull_source
     from ingestion.settings import Settings
+    from ingestion.sources import entities_of
 
     log = logging.getLogger("bench")
     figures: dict = {}
@@ -111,10 +114,13 @@ def pull(workdir: Path) -> dict:
             start = time.perf_counter()
             result = pull_source(source, settings, log)
             seconds = time.perf_counter() - start
-            records = sum(v for k, v in result.metadata().items()
+            meta = result.metadata()
+            records = sum(v for k, v in meta.items()
                           if k.endswith(".records") and isinstance(v, int))
             figures[source] = {
                 "seconds": seconds, "records": records,
+                "calls": sum(meta.get(f"{entity}.calls", meta.get(f"{entity}.pages", 0))
+                             for entity in entities_of(source)),
                 "records_per_s": records / seconds if seconds else None,
                 "merge_s": result.merge_seconds,
                 "connector_cpu_s": _cpu_seconds() - cpu,
@@ -125,6 +131,141 @@ def pull(workdir: Path) -> dict:
             "records_per_s": total_records / total_seconds,
             "connector_cpu_s": sum(f["connector_cpu_s"] for f in figures.values()),
             "connector_peak_rss_mb": _own_peak_mb(), "sandbox": sandbox_figures}
+
+
+def dlt_pull(workdir: Path) -> dict:
+    """The peer: the same Zendesk and Matomo pulls from the emulators with dlt's REST API
+    source (`rest_api`) into DuckDB, as documented, in this process (its own emulators, its
+    own DuckDB file). dlt lands no raw payloads, checksums or quarantine; it normalises the
+    records into tables (nested lists become child tables) and merges on their ids, where the
+    `pull` stage keeps each payload as received and merges the JSON records on their keys."""
+    from datetime import UTC, datetime
+
+    import dlt
+    from dlt.sources.rest_api import rest_api_source
+
+    from ingestion.settings import Settings
+    from ingestion.sources import matomo, zendesk
+
+    os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
+    root = workdir / "dlt"
+    shutil.rmtree(root, ignore_errors=True)
+    figures: dict = {}
+    with _sandbox_process(workdir / "sample") as (api_env, sandbox_figures, emulator_pid):
+        settings = Settings.from_env({**_env(workdir), **api_env})
+        configs = {"zendesk": _dlt_zendesk(settings, zendesk._start_time(settings.start_date)),
+                   "matomo": _dlt_matomo(settings, matomo._days(
+                       settings.start_date, settings.timezone, None, datetime.now(UTC)))}
+        for source, config in configs.items():
+            pipeline = dlt.pipeline(
+                pipeline_name=f"bench_{source}", pipelines_dir=str(root / "pipelines"),
+                destination=dlt.destinations.duckdb(str(root / f"dlt_{source}.duckdb")),
+                dataset_name=source)
+            cpu, emulator_cpu = _cpu_seconds(), _cpu_seconds(emulator_pid)
+            start = time.perf_counter()
+            pipeline.run(rest_api_source(config, name=source, max_table_nesting=0))
+            seconds = time.perf_counter() - start
+            counts = pipeline.last_trace.last_normalize_info.row_counts
+            figures[source] = {
+                "seconds": seconds,
+                "records": sum(n for table, n in counts.items() if table in DLT_TABLES[source]),
+                "rows": sum(n for table, n in counts.items() if not table.startswith("_dlt")),
+                "tables": len([t for t in counts if not t.startswith("_dlt")]),
+                "cpu_s": _cpu_seconds() - cpu,
+                "emulator_cpu_s": _cpu_seconds(emulator_pid) - emulator_cpu}
+    return {"sources": figures, "dlt_version": dlt.__version__, "sandbox": sandbox_figures}
+
+
+DLT_TABLES = {"zendesk": ("users", "tickets", "ticket_events", "articles"),
+              "matomo": ("visits",)}
+"""dlt's tables of the records themselves (the others are the child tables of nested lists)."""
+
+
+def _dlt_zendesk(settings: Settings, start_time: int) -> dict:
+    """Zendesk as the connector pulls it: the cursor exports of users (from 0) and tickets
+    (from the start date) page by `after_cursor` until an empty page, the time-based ticket
+    events and the help-centre articles by their `next_page` links; merged on `id`."""
+    from dlt.sources.helpers.rest_client.paginators import (
+        JSONLinkPaginator,
+        JSONResponseCursorPaginator,
+    )
+
+    credentials = settings.source("zendesk")
+    assert credentials is not None
+
+    def cursor_export(entity: str, start: int) -> dict:
+        return {"name": entity, "endpoint": {
+            "path": f"api/v2/incremental/{entity}/cursor.json", "params": {"start_time": start},
+            "data_selector": entity, "paginator": JSONResponseCursorPaginator(
+                cursor_path="after_cursor", cursor_param="cursor", stop_after_empty_page=True)}}
+
+    return {
+        "client": {"base_url": credentials.get("ZENDESK_BASE_URL") + "/", "auth": {
+            "type": "http_basic", "username": f"{credentials.get('ZENDESK_EMAIL')}/token",
+            "password": credentials.get("ZENDESK_API_TOKEN")}},
+        "resource_defaults": {"primary_key": "id", "write_disposition": "merge"},
+        "resources": [
+            cursor_export("users", 0),
+            cursor_export("tickets", start_time),
+            {"name": "ticket_events", "endpoint": {
+                "path": "api/v2/incremental/ticket_events.json",
+                "params": {"start_time": start_time, "include": "comment_events"},
+                "data_selector": "ticket_events",
+                "paginator": JSONLinkPaginator(next_url_path="next_page")}},
+            {"name": "articles", "endpoint": {
+                "path": "api/v2/help_center/articles.json",
+                "params": {"page": 1, "per_page": 100}, "data_selector": "articles",
+                "paginator": JSONLinkPaginator(next_url_path="next_page")}},
+        ],
+    }
+
+
+def _dlt_matomo(settings: Settings, days: list) -> dict:
+    """Matomo as the connector pulls it: Live.getLastVisitsDetails per local day, POSTed as a
+    form (the token in the body), 1,000 visits a page until a short page; merged on
+    `idVisit`. The days come from a parent resource, resolved into each request's form."""
+    import dlt
+    from dlt.sources.helpers.rest_client.paginators import BasePaginator
+
+    from ingestion.sources.matomo import PAGE_SIZE
+
+    credentials = settings.source("matomo")
+    assert credentials is not None
+
+    class FormOffsetPaginator(BasePaginator):
+        """`filter_offset` in the form body, stopping at a page shorter than the limit."""
+
+        def __init__(self, limit: int) -> None:
+            super().__init__()
+            self.limit, self.offset = limit, 0
+
+        def init_request(self, request: Any) -> None:
+            self.offset = 0
+            request.data = {**request.data, "filter_offset": 0, "filter_limit": self.limit}
+
+        def update_state(self, response: Any, data: list | None = None) -> None:
+            self.offset += self.limit
+            self._has_next_page = data is not None and len(data) == self.limit
+
+        def update_request(self, request: Any) -> None:
+            request.data = {**request.data, "filter_offset": self.offset}
+
+    @dlt.resource(name="days", selected=False)
+    def day_resource() -> Iterator[list[dict]]:
+        yield [{"date": day.isoformat()} for day in days]  # one page: a child takes pages
+
+    return {
+        "client": {"base_url": credentials.get("MATOMO_BASE_URL") + "/"},
+        "resources": [day_resource(), {
+            "name": "visits", "primary_key": "idVisit", "write_disposition": "merge",
+            "endpoint": {
+                "path": "index.php", "method": "POST", "data_selector": "$",
+                "data": {"module": "API", "method": "Live.getLastVisitsDetails",
+                         "idSite": credentials.get("MATOMO_SITE_ID"), "period": "day",
+                         "date": "{resources.days.date}", "format": "JSON",
+                         "token_auth": credentials.get("MATOMO_TOKEN")},
+                "paginator": FormOffsetPaginator(PAGE_SIZE)}}],
+    }
 
 
 def moodle_latency(workdir: Path) -> dict:
@@ -523,7 +664,8 @@ def raw_lake(workdir: Path) -> dict:
 STAGES = {f.__name__: f for f in (generate, pull, parse_floor, validate, dbt_full,
                                   dbt_transform, dbt_month,
                                   dbt_parse, floor, reports, dagster_import,
-                                  monthly_run, moodle_latency, dashboard, raw_lake)}
+                                  monthly_run, moodle_latency, dashboard, raw_lake,
+                                  dlt_pull)}
 
 
 def main() -> None:

@@ -84,3 +84,23 @@ def test_validate_row_gives_cpu_seconds_and_load(tmp_path: Path) -> None:
     write_results(out, {100.0: {"validate": validate}}, FACTS)
     row = next(line for line in out.read_text().splitlines() if "| validate |" in line)
     assert "98,591 rows/s; 78.4 CPU s, load 7.0 to 6.4" in row
+
+
+def test_pull_by_source_gives_cpu_per_call_and_the_dlt_peer(tmp_path: Path) -> None:
+    pull = _stage(20.0, 400.0, sources={
+        "moodle": {"seconds": 4.0, "records": 9000, "records_per_s": 2250.0, "merge_s": 0.5,
+                   "connector_cpu_s": 1.5, "calls": 3000, "emulator_cpu_s": 0.8},
+        "zendesk": {"seconds": 2.0, "records": 32000, "records_per_s": 16000.0, "merge_s": 0.4,
+                    "connector_cpu_s": 0.8, "calls": 40, "emulator_cpu_s": 0.2}})
+    floor = _stage(1.0, 50.0, sources={"moodle": {"seconds": 0.03},
+                                       "zendesk": {"seconds": 0.1}})
+    peer = _stage(50.0, 600.0, sources={
+        "zendesk": {"seconds": 10.0, "records": 32000, "cpu_s": 8.0}})
+    out = tmp_path / "RESULTS.md"
+    write_results(out, {1.0: {"pull": pull, "parse_floor": floor, "dlt_pull": peer}}, FACTS)
+    lines = out.read_text().splitlines()
+    moodle = [c.strip() for c in next(ln for ln in lines if "| moodle |" in ln).split("|")]
+    assert moodle[7:10] == ["1.5", "3000", "0.50"]  # CPU s, calls, CPU ms per call
+    zendesk = [c.strip() for c in next(ln for ln in lines if "| zendesk | 32,000 | 32,000 |"
+                                       in ln).split("|")]
+    assert zendesk[5:11] == ["2.0", "10.0", "0.8", "8.0", "5.0x", "10.0x"]
