@@ -24,7 +24,7 @@ $(INSTALLED): requirements.lock pyproject.toml
 # Dagster reads the dbt manifest at import time; re-parse only when dbt files change. Parsing
 # does not hash, so the PII salt is kept out of it (dbt would store it in target/).
 $(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
-	cd dbt_project && env -u SAYPRO_PII_SALT $(BIN)/dbt parse --profiles-dir . --quiet
+	cd dbt_project && env -u SAYPRO_PII_SALT -u SAYPRO_ENGINE $(BIN)/dbt parse --profiles-dir . --quiet
 	@touch $@
 
 manifest: $(MANIFEST)

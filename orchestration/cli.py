@@ -303,7 +303,13 @@ def main(argv: list[str] | None = None) -> int:
         from orchestration.lock import data_dir_lock
 
         settings = _settings()
-        check_lake(Lake.of(settings))  # before any pull or build: a bad lake fails here, once
+        # before any pull or build: a bad lake (or Spark setup) fails here, once
+        if settings.engine == "spark":
+            from orchestration.spark_build import check_start
+
+            check_start(settings)
+        else:
+            check_lake(Lake.of(settings))
         with data_dir_lock(settings.data_dir):
             return handlers[args.command](args)
     except (RuntimeError, SettingsError) as exc:

@@ -30,7 +30,10 @@ def parse_project(project: DbtProject) -> None:
     the variables it reads in its partial-parse file."""
     target = project.project_dir / project.target_path
     target.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if k != "SAYPRO_PII_SALT"}
+    # The manifest Dagster reads is the DuckDB target's whatever SAYPRO_ENGINE says: one asset
+    # graph for both engines (models that Spark writes as tables but DuckDB inlines are no
+    # assets; orchestration/spark_step.py builds them with their readers).
+    env = {k: v for k, v in os.environ.items() if k not in ("SAYPRO_PII_SALT", "SAYPRO_ENGINE")}
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     with tempfile.TemporaryDirectory(dir=target, prefix=".parse-") as scratch:
         result = subprocess.run(

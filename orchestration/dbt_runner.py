@@ -29,6 +29,8 @@ from dagster_dbt.asset_utils import (
 )
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
+from ingestion.settings import Settings
+
 # Settings that the profile (profiles.yml) and its plugins read: a change means another
 # connection, and dbt parses again, as it would from the command line.
 PROFILE_VARIABLES = ("SAYPRO_WAREHOUSE", "SAYPRO_DATA_DIR", "SAYPRO_TIMEZONE",
@@ -161,13 +163,40 @@ class DbtRunnerResource(dg.ConfigurableResource):
     project_dir: str
 
     def build(self, context: dg.AssetExecutionContext, args: Sequence[str],
-              target_path: Path) -> Iterator[Any]:
+              target_path: Path, settings: Settings | None = None) -> Iterator[Any]:
         """Run `dbt <args>` for the step's selection; yield its Dagster events (outputs for
-        models and seeds, check results for tests). Raises DbtStepError if dbt fails."""
+        models and seeds, check results for tests). Raises DbtStepError if dbt fails.
+
+        The one place the engine is chosen: with `settings.engine == "spark"` the step is built
+        on Spark (orchestration/spark_step.py), which yields the same kinds of events."""
         manifest_json, translator, project = get_manifest_and_translator_from_dbt_assets(
             [context.assets_def])
-        command = [*args, *_selection_args(context, manifest_json, translator)]
-        context.log.info("dbt " + " ".join(command))
+        selection = _selection_args(context, manifest_json, translator)
+        step = DbtStep(context, Path(self.project_dir), manifest_json, translator, project)
+        if settings is not None and settings.engine == "spark":
+            from orchestration.spark_step import build_on_spark
+
+            yield from build_on_spark(step, settings, args, selection)
+        else:
+            yield from step.run([*args, *selection], target_path)
+
+
+@dataclass
+class DbtStep:
+    """One `@dbt_assets` step: dbt invocations in this process and their Dagster events."""
+
+    context: dg.AssetExecutionContext
+    project_dir: Path
+    manifest: Mapping[str, Any]
+    translator: DagsterDbtTranslator
+    project: Any
+
+    def run(self, command: Sequence[str], target_path: Path,
+            keep: Callable[[dict[str, Any]], bool] | None = None) -> Iterator[Any]:
+        """Run `dbt <command>`; yield the Dagster events of its results (those `keep` accepts,
+        all by default); return dbt's `dbtRunnerResult` (generator return value). Raises
+        DbtStepError if dbt fails."""
+        self.context.log.info("dbt " + " ".join(command))
         events: list[dict[str, Any]] = []
 
         def collect(event: dict[str, Any]) -> None:
@@ -175,14 +204,17 @@ class DbtRunnerResource(dg.ConfigurableResource):
             if event["info"].get("level") in LOGGED_LEVELS and event["info"].get("msg"):
                 sys.stdout.write(f"{event['info']['msg']}\n")
 
-        result = invoke_dbt(Path(self.project_dir), target_path, command, collect)
+        result = invoke_dbt(self.project_dir, target_path, command, collect)
         sys.stdout.flush()
         for event in events:
+            if keep is not None and not keep(event):
+                continue
             message = DbtCoreCliEventMessage(raw_event=event, event_history_metadata={})
             yield from message.to_default_asset_events(
-                manifest=manifest_json, dagster_dbt_translator=translator, context=context,
-                target_path=target_path, project=project)
+                manifest=self.manifest, dagster_dbt_translator=self.translator,
+                context=self.context, target_path=target_path, project=self.project)
         if not result.success:
             errors = [e["info"]["msg"] for e in events if e["info"].get("level") == "error"]
             detail = "\n".join(errors[-20:]) or str(result.exception or "no error message")
-            raise DbtStepError(f"dbt {args[0]} failed:\n{detail}")
+            raise DbtStepError(f"dbt {command[0]} failed:\n{detail}")
+        return result

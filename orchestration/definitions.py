@@ -5,10 +5,15 @@ import dagster as dg
 from ingestion.settings import Settings, SettingsError
 
 try:
-    Settings.from_env()  # reads `.env`; a bad setting stops here, before any module reads it
-except SettingsError as error:
+    _settings = Settings.from_env()  # reads `.env`; a bad setting stops here, before use
+    if _settings.engine == "spark":
+        # Java, PySpark and dbt-spark, the master and the lake: before any run starts
+        from orchestration.spark_build import check_start
+
+        check_start(_settings)
+except (SettingsError, RuntimeError) as error:
     # One line naming the variable and the fix, as the CLI prints it, not a traceback from
-    # deep in the loading of the definitions.
+    # deep in the loading of the definitions. (SparkSetupError and LakeError are RuntimeErrors.)
     raise SystemExit(f"saypro: {error}") from None
 
 # Before Dagster looks for the project's pyproject.toml: a non-editable install has neither it

@@ -30,6 +30,7 @@ class WarehouseResource(dg.ConfigurableResource):
     lake_uri: str = ""
     duckdb_memory_limit: str = ""
     duckdb_threads: str = ""
+    engine: str = ""
 
     def environ(self) -> dict[str, str]:
         values = {
@@ -42,6 +43,7 @@ class WarehouseResource(dg.ConfigurableResource):
             "SAYPRO_LAKE_URI": self.lake_uri,
             "SAYPRO_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
             "SAYPRO_DUCKDB_THREADS": self.duckdb_threads,
+            "SAYPRO_ENGINE": self.engine,
         }
         return {k: v for k, v in values.items() if v}
 
@@ -86,6 +88,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             lake_uri=env_or_empty("SAYPRO_LAKE_URI"),
             duckdb_memory_limit=env_or_empty("SAYPRO_DUCKDB_MEMORY_LIMIT"),
             duckdb_threads=env_or_empty("SAYPRO_DUCKDB_THREADS"),
+            engine=env_or_empty("SAYPRO_ENGINE"),
         ),
         **{name: SourceResource(name=name, values={v: env_or_empty(v)
                                                    for v in declaration.variables})

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
+import socket
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,14 +29,18 @@ from typing import Any
 import pandas as pd
 
 from ingestion.connection import connect
+from ingestion.lake import Lake, check_lake
+from ingestion.raw import sql_literal
+from ingestion.settings import Settings
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 DEFAULT_MASTER = "local[2]"
 MASTER_VARIABLE = "SAYPRO_SPARK_MASTER"
-SALT_VARIABLE = "SAYPRO_PII_SALT"
 HANDED_OVER = {  # DuckDB table read by dbt -> its folder in the lake
     "quality.quarantine": "quality/quarantine",
 }
+SERVING_FOLDER = "serving"
+"""Lake folder of the Spark tables published into the DuckDB warehouse (`publish`)."""
 
 
 class SparkSetupError(RuntimeError):
@@ -56,9 +62,45 @@ def check_setup() -> None:
                               "install openjdk-17-jre-headless) or set JAVA_HOME")
 
 
+def check_master(master: str, timeout: float = 5.0) -> None:
+    """Fail fast, with one line naming the fix, when the Spark master of `master` cannot be
+    reached: `local[...]` runs in this process; `spark://host:port[,host:port]` (standalone,
+    with stand-by masters) and `k8s://https://host:port` must accept a connection."""
+    if master == "local" or re.fullmatch(r"local\[(\d+|\*)(,\d+)?\]", master):
+        return
+    fix = (f"start it, or set {MASTER_VARIABLE} to a reachable master (spark://host:7077), or "
+           f"to {DEFAULT_MASTER} to run Spark in this process")
+    found = re.fullmatch(r"spark://(.+)|k8s://(?:https?://)?([^/]+)", master)
+    if found is None:
+        raise SparkSetupError(f"{MASTER_VARIABLE}={master} is not a Spark master this pipeline "
+                              "starts: use local[N] or spark://host:port (k8s://host:port)")
+    problems = []
+    for address in (found[1] or found[2]).split(","):
+        host, _, port = address.rpartition(":")
+        try:
+            socket.create_connection((host, int(port)), timeout=timeout).close()
+            return
+        except (OSError, ValueError) as exc:
+            problems.append(f"{address}: {exc}")
+    raise SparkSetupError(f"{MASTER_VARIABLE}={master} is unreachable "
+                          f"({'; '.join(problems)[:200]}): {fix}")
+
+
+def check_start(settings: Settings) -> None:
+    """What a run with SAYPRO_ENGINE=spark needs before anything is pulled or built, each
+    failure one line naming the fix: PySpark, dbt-spark and Java, a reachable master and a
+    writable lake. (Settings already checked PySpark and the Java version.)"""
+    check_setup()
+    check_master(settings.env.get(MASTER_VARIABLE) or os.environ.get(MASTER_VARIABLE)
+                 or DEFAULT_MASTER)
+    check_lake(Lake.of(settings))
+
+
 def hand_over(warehouse: Path, lake_uri: str) -> None:
     """Copy the DuckDB tables dbt reads but other stages own into the lake (HANDED_OVER)."""
     lake = lake_uri.rstrip("/")
+    if not warehouse.exists():  # nothing pulled yet: nothing quarantined
+        return
     with connect(warehouse, read_only=True) as con:
         for table, folder in HANDED_OVER.items():
             schema, name = table.split(".")
@@ -106,6 +148,9 @@ def spark_session(data_dir: Path, salt: str, master: str | None = None) -> Any:
                .config("spark.ui.enabled", "false")
                .config("spark.driver.memory", os.environ.get("SAYPRO_SPARK_DRIVER_MEMORY", "4g"))
                .config("spark.sql.legacy.sizeOfNull", "false")
+               # instants as Parquet's UTC-adjusted microseconds (not INT96): DuckDB reads the
+               # published marts' instants as timestamptz
+               .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
                .config("spark.pyspark.python", sys.executable)
                .enableHiveSupport())
     try:
@@ -120,13 +165,52 @@ def spark_session(data_dir: Path, salt: str, master: str | None = None) -> Any:
     return session
 
 
+_shared: dict[tuple[str, str], Any] = {}
+
+
+def shared_session(data_dir: Path, salt: str) -> Any:
+    """The process's one Spark session for `data_dir` (starting one costs seconds and a JVM):
+    every dbt step of every run in this process builds in it."""
+    key = (str(data_dir.resolve()), salt)
+    if key not in _shared:
+        if _shared:
+            raise SparkSetupError(
+                "One Spark session per process: this one already builds "
+                f"{next(iter(_shared))[0]}; run the pipeline for {data_dir} in a process of its "
+                "own")
+        _shared[key] = spark_session(data_dir, salt)
+    return _shared[key]
+
+
+def publish(session: Any, lake: Lake, warehouse: Path,
+            tables: Mapping[str, Mapping[str, str | None]]) -> None:
+    """Serving copies of Spark tables in the DuckDB warehouse, so that what reads the marts
+    (exports, reports, dashboard, checks) reads the same tables on either engine. `tables`:
+    `schema.name` -> {column: its DuckDB type (the model contract's), or None to keep the
+    type read}; empty for every column as read. Spark writes each table to
+    `<lake>/serving/<schema>/<name>/` (the lake is the storage both engines reach), DuckDB
+    replaces its table with those files, its columns in the contract's order and types."""
+    for table in tables:
+        session.table(table).write.mode("overwrite").parquet(
+            lake.path(SERVING_FOLDER, *table.split(".")))
+    with connect(warehouse) as con:
+        lake.prepare(con)
+        for table, columns in tables.items():
+            files = sql_literal(lake.path(SERVING_FOLDER, *table.split("."), "*.parquet"))
+            select = ", ".join(f'cast("{c}" as {t}) as "{c}"' if t else f'"{c}"'
+                               for c, t in columns.items()) or "*"
+            con.execute(f"create schema if not exists {table.split('.')[0]}")
+            con.execute(f"create or replace table {table} as select {select} "
+                        f"from read_parquet({files})")
+
+
 @contextmanager
-def _spark_env(lake_uri: str, salt: str | None) -> Iterator[None]:
+def spark_env(lake_uri: str, overrides: Mapping[str, str] | None = None) -> Iterator[None]:
+    """The process environment of dbt on Spark (the profile's `spark` target reading the lake
+    at `lake_uri`, and `overrides`), restored afterwards."""
     saved = dict(os.environ)
-    os.environ["SAYPRO_ENGINE"] = "spark"
-    os.environ["SAYPRO_LAKE_URI"] = lake_uri
-    if salt:
-        os.environ[SALT_VARIABLE] = salt
+    os.environ.update({"SAYPRO_ENGINE": "spark", "SAYPRO_LAKE_URI": lake_uri,
+                       **(overrides or {})})
     try:
         yield
     finally:
@@ -188,6 +272,11 @@ PYTHON_MODELS: dict[str, tuple[str, Callable[[Any], pd.DataFrame]]] = {
 }
 
 
+def target_path(data_dir: Path) -> Path:
+    """dbt's target folder of the Spark builds (the DuckDB one is `<data dir>/dbt_target`)."""
+    return data_dir / "spark" / "dbt_target"
+
+
 @dataclass
 class SparkBuild:
     """One dbt build on Spark; `run` raises RuntimeError with dbt's failures."""
@@ -198,7 +287,7 @@ class SparkBuild:
 
     @property
     def target_path(self) -> Path:
-        return self.data_dir / "spark" / "dbt_target"
+        return target_path(self.data_dir)
 
     def dbt(self, *args: str) -> None:
         import json
@@ -221,7 +310,7 @@ class SparkBuild:
     def run(self, session: Any, select: tuple[str, ...] = ()) -> None:
         """Seeds, then every model (or those of `select`) from scratch; each Python model is
         computed here once its parents are built, and its descendants after it."""
-        with _spark_env(self.lake_uri, None):
+        with spark_env(self.lake_uri):
             self._run(session, select)
 
     def _run(self, session: Any, select: tuple[str, ...]) -> None:

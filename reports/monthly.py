@@ -218,7 +218,7 @@ def _render(marts: Marts, month: str, start: date, out_dir: Path) -> ReportResul
                                              "tickets")})
 
     traffic = marts.query("agg_web_traffic_monthly", "SELECT * FROM marts.agg_web_traffic_monthly"
-                          " WHERE month_start = ? ORDER BY visits DESC", [start])
+                          " WHERE month_start = ? ORDER BY visits DESC, channel", [start])
     if len(traffic):
         sections.append({"id": "fig-web", "title": "Site traffic and ad engagement",
                          "table": _table(traffic, {
@@ -235,7 +235,7 @@ def _render(marts: Marts, month: str, start: date, out_dir: Path) -> ReportResul
                                     f"{fmt_value(t.ad_ctr, 'rate')}.", "fig-web"))
     pages = marts.query("agg_web_pages_monthly", "SELECT page, pageviews, entries, exits FROM "
                         "marts.agg_web_pages_monthly WHERE month_start = ? ORDER BY entries "
-                        "DESC LIMIT 10", [start])
+                        "DESC, page LIMIT 10", [start])
     if len(pages):
         sections.append({"id": "fig-pages", "title": "Top landing pages",
                          "table": _table(pages, {"Page": ("page", str),
@@ -244,7 +244,7 @@ def _render(marts: Marts, month: str, start: date, out_dir: Path) -> ReportResul
                                                  "Exits": ("exits", _count)})})
 
     recurring = marts.query("rca_recurring_issues", "SELECT * FROM marts.rca_recurring_issues "
-                            "WHERE month_start = ? ORDER BY tickets DESC", [start])
+                            "WHERE month_start = ? ORDER BY tickets DESC, issue_type", [start])
     if len(recurring):
         sections.append({"id": "fig-recurring", "title": "Top recurring issues and "
                          "knowledge-base coverage", "table": _table(recurring.head(10), {

@@ -107,7 +107,7 @@ def _render(marts: Marts, quarter: str, out_dir: Path) -> ReportResult:
                              for _, r in fishbone.iterrows()]}})
     last_month = date(end.year - (end.month == 1), (end.month - 2) % 12 + 1, 1)
     recurring = marts.query("rca_recurring_issues", "SELECT * FROM marts.rca_recurring_issues "
-                            "WHERE month_start = ? ORDER BY tickets DESC", [last_month])
+                            "WHERE month_start = ? ORDER BY tickets DESC, issue_type", [last_month])
     if len(recurring):
         sections.append({"id": "fig-recurring", "title": "Recurring issues and segment "
                          "concentration (last month of the quarter)", "table": {

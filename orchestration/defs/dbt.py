@@ -92,7 +92,8 @@ def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtRunnerResource,
     target = settings.data_dir / "dbt_target"
     # Unit tests check the SQL against fixed inputs: CI runs them (`make test`), production
     # runs would only repeat them, so scheduled builds leave them out (dbt Labs' advice).
-    yield from dbt.build(context, ["build", "--exclude-resource-type", "unit_test"], target)
+    yield from dbt.build(context, ["build", "--exclude-resource-type", "unit_test"], target,
+                         settings)
 
 
 @dbt_assets(

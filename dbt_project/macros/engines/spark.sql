@@ -13,7 +13,7 @@
     {%- endif -%}
     {%- set lake = env_var('SAYPRO_LAKE_URI', '') | trim -%}
     {%- if not lake -%}
-        {{ exceptions.raise_compiler_error("SAYPRO_LAKE_URI is not set: the Spark build reads raw tables from the lake; run it with `saypro build --engine spark`, which sets it.") }}
+        {{ exceptions.raise_compiler_error("SAYPRO_LAKE_URI is not set: the Spark build reads raw tables from the lake; run it through the pipeline (`SAYPRO_ENGINE=spark saypro run`, or the Dagster jobs), which sets it.") }}
     {%- endif -%}
     {%- set lake = lake.rstrip('/') -%}
     {%- for schema in ['raw', 'staging', 'intermediate', 'marts', 'quality'] -%}
