@@ -11,7 +11,7 @@ DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/se
 export SAYPRO_DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(abspath $(SAYPRO_DATA_DIR))/dagster
 
-.PHONY: install demo test test-fast test-spark lint dev dashboard bench lock clean manifest chromium postgres dagster-home
+.PHONY: install demo test test-fast test-spark lint dev dashboard bench bench-engines lock clean manifest chromium postgres dagster-home
 
 install: $(INSTALLED) $(MANIFEST)
 
@@ -97,6 +97,14 @@ dashboard: install
 BENCH_SCALES ?= 1,10
 bench: install
 	$(BIN)/python -m benchmarks.run --scales $(BENCH_SCALES)
+
+# The dbt transform on DuckDB and on Spark side by side (benchmarks/README.md, "Engines"): the
+# sample is generated, pulled and built first; with that done by `make bench`, set
+# BENCH_ENGINE_STAGES=dbt_transform,spark_transform to measure only the two.
+BENCH_ENGINE_SCALES ?= 1,10
+BENCH_ENGINE_STAGES ?= generate,pull,validate,dbt_full,dbt_transform,spark_transform
+bench-engines: install $(SPARK_INSTALLED)
+	$(BIN)/python -m benchmarks.run --scales $(BENCH_ENGINE_SCALES) --stages $(BENCH_ENGINE_STAGES)
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
 lock:

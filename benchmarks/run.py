@@ -17,12 +17,16 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 PIPELINE = ["generate", "pull", "parse_floor", "dlt_pull", "validate", "dbt_full", "dbt_transform",
             "dbt_month", "floor", "reports", "dashboard", "monthly_run", "dbt_parse",
             "dagster_import", "raw_lake", "moodle_latency"]
 END_TO_END = ("pull", "validate", "dbt_full", "reports")
 """The stages of a first load of the whole history, in order: their sum is the pipeline total."""
 SCALE_INDEPENDENT = {"moodle_latency"}  # measured once, at the first scale
+ENGINES = ["spark_transform"]
+"""Stages on the optional engines (`make bench-engines`; need `pip install .[spark]`)."""
 
 
 def run_stage_measured(stage: str, workdir: Path, scale: float) -> dict:
@@ -42,6 +46,7 @@ def run_stage_measured(stage: str, workdir: Path, scale: float) -> dict:
     figures = json.loads(out_path.read_text().strip().splitlines()[-1])
     figures["wall_seconds"] = wall
     figures["peak_rss_mb"] = usage.ru_maxrss / 1024
+    figures["process_cpu_s"] = usage.ru_utime + usage.ru_stime  # with the children it reaped
     return figures
 
 
@@ -69,7 +74,7 @@ def write_results(path: Path, results: dict[float, dict[str, dict]], facts: dict
         "| scale | stage | wall s | peak MiB | throughput | ratio to floor |",
         "|---|---|---|---|---|---|",
     ]
-    order = {stage: i for i, stage in enumerate(PIPELINE)}
+    order = {stage: i for i, stage in enumerate(PIPELINE + ENGINES)}
     for scale, unordered in sorted(results.items()):
         stages = dict(sorted(unordered.items(), key=lambda kv: order.get(kv[0], len(order))))
         floor_s = stages.get("floor", {}).get("wall_seconds")
@@ -100,6 +105,12 @@ def write_results(path: Path, results: dict[float, dict[str, dict]], facts: dict
                 ratio = f"{fig['wall_seconds'] / floor_s:.1f}x DuckDB floor"
             if stage == "pull" and parse_rate:
                 ratio = f"{parse_rate / fig['records_per_s']:.1f}x slower than orjson parse"
+            if stage == "spark_transform":
+                throughput = (f"session {fig['session_start_s']:.1f} s, seeds "
+                              f"{fig['seed_s']:.1f} s, models {fig['models_s']:.1f} s; JVM "
+                              f"{fig['jvm_cpu_s']:.0f} CPU s, {fig['jvm_peak_rss_mb']:,.0f} MiB")
+                if floor_s:
+                    ratio = f"{fig['models_s'] / floor_s:.1f}x DuckDB floor (models)"
             if stage == "dashboard":
                 slowest = fig["slowest"]
                 throughput = (f"slowest page: {slowest['cold_s']:.2f} s script cold, "
@@ -108,6 +119,9 @@ def write_results(path: Path, results: dict[float, dict[str, dict]], facts: dict
             if stage == "monthly_run":
                 throughput = (f"{fig['steps']} steps, {fig['per_step_overhead_s']:.2f} s "
                               "Dagster overhead per step")
+                if "previous_parse_s" in fig:
+                    throughput += ("; from the month before's dbt parse (a first run in a "
+                                   "new data dir parses in full first)")
                 if "experiment_share" in fig:
                     throughput += (f"; experiments {fig['experiment_s']:.1f} s, "
                                    f"{fig['experiment_share']:.1%} of the run")
@@ -126,6 +140,7 @@ def write_results(path: Path, results: dict[float, dict[str, dict]], facts: dict
                          + (f"{total['floor_ratio']:.1f}x both floors" if total["floor_ratio"]
                             else "") + " |")
     lines += _pull_by_source(results)
+    lines += _engines(results)
     lines += ["", "Stage details (JSON):", "", "```json",
               json.dumps({f"{k:g}": v for k, v in sorted(results.items())}, indent=1,
                          default=str), "```"]
@@ -202,6 +217,45 @@ def _peer(results: dict[float, dict[str, dict]]) -> list[str]:
             "|---|---|---|---|---|---|---|---|---|---|", *rows]
 
 
+def _engines(results: dict[float, dict[str, dict]]) -> list[str]:
+    """The dbt transform on DuckDB (`dbt_transform`: every model, one process) and on Spark
+    (`spark_transform`'s models: the same dbt project on a local Spark session from the
+    lake) per scale, and each engine's line fitted over the scales: seconds = fixed + slope x
+    landed records (least squares; the reading is in benchmarks/README.md, "Engines")."""
+    points = []
+    for scale, stages in sorted(results.items()):
+        if {"pull", "dbt_transform", "spark_transform"} <= stages.keys():
+            points.append((scale, stages["pull"]["records"],
+                           stages["dbt_transform"], stages["spark_transform"]))
+    if not points:
+        return []
+    duck_s = [duck["wall_seconds"] for _, _, duck, _ in points]
+    spark_s = [spark["models_s"] for _, _, _, spark in points]
+    rows = [f"| {scale:g} | {records:,} | {fmt(duck['wall_seconds'])} | "
+            f"{fmt(duck.get('process_cpu_s'))} | {fmt(spark['session_start_s'])} | "
+            f"{fmt(spark['seed_s'])} | {fmt(spark['models_s'])} | "
+            f"{fmt(spark['driver_cpu_s'] + spark['jvm_cpu_s'])} | "
+            f"{fmt(spark['jvm_peak_rss_mb'], 0)} | "
+            f"{spark['models_s'] / duck['wall_seconds']:.1f}x |"
+            for scale, records, duck, spark in points]
+    lines = ["", "Engines: the dbt transform (every model from scratch) on DuckDB and on Spark "
+             "(`local[2]`, from the raw Parquet lake), 2 cores. Spark's CPU is its driver's "
+             "and its JVM's; its peak is the JVM's.", "",
+             "| scale | landed records | DuckDB s | DuckDB CPU s | Spark session start s | "
+             "Spark seeds s | Spark models s | Spark CPU s | Spark JVM peak MiB | "
+             "Spark / DuckDB |", "|---|---|---|---|---|---|---|---|---|---|", *rows]
+    if len(points) >= 2:
+        millions = [records / 1e6 for _, records, _, _ in points]
+        fits = {name: np.polyfit(millions, seconds, 1)
+                for name, seconds in (("DuckDB", duck_s), ("Spark", spark_s))}
+        lines += ["", "Fitted over the scales above (seconds = fixed + slope x millions of "
+                  "landed records):", "", "| engine | fixed s | s per million records |",
+                  "|---|---|---|",
+                  *(f"| {name} | {fmt(fixed)} | {fmt(slope, 2)} |"
+                    for name, (slope, fixed) in fits.items())]
+    return lines
+
+
 def previous_results(path: Path) -> dict[float, dict[str, dict]]:
     """The figures already in RESULTS.md: a run replaces the stages it measures and keeps the
     others (each stage carries its `measured_at`), so scales and stages can be run apart."""
@@ -242,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
                   + json.dumps({k: v for k, v in figures.items()
                                 if k not in ("wall_seconds", "peak_rss_mb")}, default=str)[:200],
                   flush=True)
-        write_results(args.out, results, facts)
+            write_results(args.out, results, facts)  # a later stage's failure keeps this one
     print(f"results written to {args.out}")
     return 0
 

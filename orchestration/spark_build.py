@@ -306,15 +306,16 @@ class SparkBuild:
             detail = "; ".join(failed) or str(result.exception)
             raise RuntimeError(f"dbt {args[0]} on Spark failed: {detail}")
 
-
-    def run(self, session: Any, select: tuple[str, ...] = ()) -> None:
-        """Seeds, then every model (or those of `select`) from scratch; each Python model is
-        computed here once its parents are built, and its descendants after it."""
+    def run(self, session: Any, select: tuple[str, ...] = (), seeds: bool = True) -> None:
+        """Seeds (unless `seeds` is false: already loaded), then every model (or those of
+        `select`) from scratch; each Python model is computed here once its parents are built,
+        and its descendants after it."""
         with spark_env(self.lake_uri):
+            if seeds:
+                self.dbt("seed", "--full-refresh")
             self._run(session, select)
 
     def _run(self, session: Any, select: tuple[str, ...]) -> None:
-        self.dbt("seed", "--full-refresh")
         selection = ["--select", *select] if select else []
         later = [f"{name}+" for name in PYTHON_MODELS]
         self.dbt("run", "--full-refresh", *selection, "--exclude", *later)
