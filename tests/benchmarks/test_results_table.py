@@ -104,3 +104,39 @@ def test_pull_by_source_gives_cpu_per_call_and_the_dlt_peer(tmp_path: Path) -> N
     zendesk = [c.strip() for c in next(ln for ln in lines if "| zendesk | 32,000 | 32,000 |"
                                        in ln).split("|")]
     assert zendesk[5:11] == ["2.0", "10.0", "0.8", "8.0", "5.0x", "10.0x"]
+
+
+def _engine_stages(records: int, duckdb_s: float, spark_models_s: float) -> dict:
+    return {
+        "pull": _stage(1.0, 1.0, records=records),
+        "dbt_transform": _stage(duckdb_s, 500.0, process_cpu_s=duckdb_s * 1.5),
+        "spark_transform": _stage(spark_models_s + 30.0, 300.0, session_start_s=10.0,
+                                  seed_s=20.0, models_s=spark_models_s, driver_cpu_s=5.0,
+                                  jvm_cpu_s=95.0, jvm_peak_rss_mb=4096.0),
+    }
+
+
+def test_engines_table_fits_each_engines_fixed_and_per_row_cost(tmp_path: Path) -> None:
+    # DuckDB: 10 s + 2 s per million records; Spark: 100 s + 30 s per million records
+    results = {1.0: _engine_stages(1_000_000, 12.0, 130.0),
+               10.0: _engine_stages(10_000_000, 30.0, 400.0),
+               100.0: _engine_stages(100_000_000, 210.0, 3100.0)}
+    out = tmp_path / "RESULTS.md"
+    write_results(out, results, FACTS)
+    lines = out.read_text().splitlines()
+    row = next(line for line in lines if line.startswith("| 10 | 10,000,000 |"))
+    assert [c.strip() for c in row.split("|")][1:-1] == [
+        "10", "10,000,000", "30.0", "45.0", "10.0", "20.0", "400.0", "100.0", "4,096", "13.3x"]
+    assert "| DuckDB | 10.0 | 2.00 |" in lines
+    assert "| Spark | 100.0 | 30.00 |" in lines
+
+
+def test_engines_table_needs_both_engines_and_one_scale_gives_no_fit(tmp_path: Path) -> None:
+    only_duckdb = _engine_stages(1_000_000, 12.0, 130.0)
+    del only_duckdb["spark_transform"]
+    out = tmp_path / "RESULTS.md"
+    write_results(out, {1.0: only_duckdb}, FACTS)
+    assert "Engines:" not in out.read_text()
+    write_results(out, {1.0: _engine_stages(1_000_000, 12.0, 130.0)}, FACTS)
+    text = out.read_text()
+    assert "Engines:" in text and "Fitted over" not in text
