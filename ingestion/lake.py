@@ -46,6 +46,12 @@ PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 32768"
 """Row groups of 32k rows: a partitioned write buffers one per open month, so memory stays
 bounded by months x 32k rows (raw records are under 2 kB) rather than DuckDB's 122k default."""
 
+PARTITION_FLUSH_ROWS = 65_536
+"""Rows a DuckDB thread buffers per partition before writing them (DuckDB's default: 524,288).
+With the default, the scale-100 Matomo visits (6.3M rows of about 1 kB of JSON text) needed
+3.1 GiB and failed under a 1GB memory cap; two row groups per flush write the same files in
+1.1 to 1.4 GiB, faster (benchmarks/README.md, "The lake's partitioned write")."""
+
 FINGERPRINT = ("count(*) AS rows, "
                "sum(hash(record_key, landing_file, record_index, loaded_at))::HUGEINT AS hashed")
 """What identifies a month's content: its rows' versions (landing files never change once
@@ -161,6 +167,7 @@ def sync_raw_table(con: duckdb.DuckDBPyConnection, lake: Lake, source: str,
     _remove(fs, staging_dir)  # what a killed sync left
     fs.create_dir(staging_dir.rsplit("/", 1)[0])
     if stale:
+        con.execute(f"SET partitioned_write_flush_threshold = {PARTITION_FLUSH_ROWS}")
         # the month is computed once per row: filtering on the expression again took the
         # write from 5 s to 16 s for the scale-10 Matomo visits
         con.execute(f"""
