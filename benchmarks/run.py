@@ -47,6 +47,8 @@ def run_stage_measured(stage: str, workdir: Path, scale: float) -> dict:
     figures["wall_seconds"] = wall
     figures["peak_rss_mb"] = usage.ru_maxrss / 1024
     figures["process_cpu_s"] = usage.ru_utime + usage.ru_stime  # with the children it reaped
+    if os.environ.get("SAYPRO_DUCKDB_MEMORY_LIMIT"):  # not the default cap: say so
+        figures["duckdb_memory_limit"] = os.environ["SAYPRO_DUCKDB_MEMORY_LIMIT"]
     return figures
 
 
@@ -130,6 +132,9 @@ def write_results(path: Path, results: dict[float, dict[str, dict]], facts: dict
                 if fig.get("experiment_node_s") is not None:
                     throughput += (f"; experiments {fig['experiment_node_s']:.1f} of "
                                    f"{fig['node_seconds']:.1f} node s")
+            if "duckdb_memory_limit" in fig:
+                throughput = "; ".join(filter(None, [
+                    throughput, f"DuckDB cap {fig['duckdb_memory_limit']}"]))
             peak = fig.get("connector_peak_rss_mb", fig["peak_rss_mb"])  # not the emulators'
             lines.append(f"| {scale:g} | {stage} | {fmt(fig['wall_seconds'])} | "
                          f"{fmt(peak, 0)} | {throughput} | {ratio} |")
