@@ -11,7 +11,7 @@ DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/se
 export SAYPRO_DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(abspath $(SAYPRO_DATA_DIR))/dagster
 
-.PHONY: install demo test test-fast test-spark lint dev dashboard bench bench-engines lock clean manifest chromium postgres dagster-home
+.PHONY: install demo test test-fast test-spark lint dev dashboard bench bench-engines lock clean manifest chromium java postgres dagster-home
 
 install: $(INSTALLED) $(MANIFEST)
 
@@ -37,6 +37,17 @@ chromium:
 	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
 	  || { echo "Chromium is missing and could not be installed. Install it with:" \
 	            "sudo apt-get update && sudo apt-get install -y chromium" >&2; exit 1; }; }
+
+# Java 17 for the Spark engine (PySpark starts a JVM): Debian's package when missing.
+java:
+	@{ [ -n "$$JAVA_HOME" ] && [ -x "$$JAVA_HOME/bin/java" ]; } || command -v java >/dev/null || { \
+	  sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  echo "Installing Java 17 for Spark: $${sudo:+$$sudo }apt-get install openjdk-17-jre-headless"; \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    openjdk-17-jre-headless >/dev/null \
+	  || { echo "Java 17 is missing and could not be installed. Install it with:" \
+	            "sudo apt-get update && sudo apt-get install -y openjdk-17-jre-headless," \
+	            "or set JAVA_HOME to a Java 17 installation" >&2; exit 1; }; }
 
 # PostgreSQL on loopback for the test of deploy/dagster.postgres.yaml (Debian's package, a
 # cluster `saypro` of its own; idempotent). The test reads these variables; set them to use
@@ -70,13 +81,13 @@ test-fast: install postgres
 
 # The Spark engine (SAYPRO_ENGINE=spark, docs/DEPLOYMENT.md): PySpark and dbt-spark from their
 # own lock (the same versions of everything else), then tests/spark, which builds the sample on
-# both engines and compares every mart. Needs Java 17.
+# both engines and compares every mart. Java 17 from Debian when missing (target java).
 SPARK_INSTALLED := $(abspath $(VENV))/.installed-spark
 $(SPARK_INSTALLED): $(INSTALLED) requirements-spark.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-spark.lock
 	@touch $@
 
-test-spark: install $(SPARK_INSTALLED)
+test-spark: install java $(SPARK_INSTALLED)
 	$(BIN)/pytest tests/spark
 
 lint: install dagster-home
@@ -103,7 +114,7 @@ bench: install
 # BENCH_ENGINE_STAGES=dbt_transform,spark_transform to measure only the two.
 BENCH_ENGINE_SCALES ?= 1,10
 BENCH_ENGINE_STAGES ?= generate,pull,validate,dbt_full,dbt_transform,spark_transform
-bench-engines: install $(SPARK_INSTALLED)
+bench-engines: install java $(SPARK_INSTALLED)
 	$(BIN)/python -m benchmarks.run --scales $(BENCH_ENGINE_SCALES) --stages $(BENCH_ENGINE_STAGES)
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
