@@ -7,9 +7,20 @@ from ingestion.contract import SourceDeclaration
 from ingestion.pull import pull_source
 from ingestion.raw import table_name
 from ingestion.sources import SOURCES
-from orchestration.asset_keys import raw_asset_key
+from orchestration.asset_keys import QUARANTINE_KEY, raw_asset_key
 from orchestration.resources import pipeline_settings
 from orchestration.warehouse import table_row_count
+
+# Executors that run every step in the run's process: the jobs' own, and the one
+# `execute_in_process` (the `saypro` CLI) puts in its place.
+IN_PROCESS_EXECUTORS = {dg.in_process_executor.name, "execute_in_process_executor"}
+
+
+def validation_follows_in_process(context: dg.AssetExecutionContext) -> bool:
+    """Whether this run validates the pulled batches next, in this process (the jobs run their
+    steps in process; an ad-hoc selection in the UI may not)."""
+    return (context.job_def.executor_def.name in IN_PROCESS_EXECUTORS
+            and QUARANTINE_KEY in context.job_def.asset_layer.selected_asset_keys)
 
 
 def build_source_asset(declaration: SourceDeclaration) -> dg.AssetsDefinition:
@@ -36,6 +47,11 @@ def build_source_asset(declaration: SourceDeclaration) -> dg.AssetsDefinition:
     def pull(context: dg.AssetExecutionContext):
         settings = pipeline_settings(context.resources.warehouse,
                                      getattr(context.resources, source))
+        if validation_follows_in_process(context):
+            # Great Expectations takes seconds to import: meanwhile, not after the pulls.
+            from quality.gx_suite import warm_up
+
+            warm_up()
         result = pull_source(source, settings, context.log)
         shared = result.metadata()
         for entity in entities:

@@ -3,6 +3,10 @@
 import subprocess
 import sys
 
+import dagster as dg
+
+from orchestration.asset_keys import QUARANTINE_KEY
+from orchestration.defs.ingestion import validation_follows_in_process
 from tests.conftest import REPO, clean_env
 
 CHECK = """
@@ -37,3 +41,26 @@ def test_ephemeral_models_are_no_assets() -> None:
     assert dg.AssetKey(["marts", "kpi_values"]) in keys
     assert dg.AssetKey(["marts", "support_sla_monthly"]) in keys
     assert dg.AssetKey(["marts", "kpi_observations"]) not in keys
+
+
+def test_gx_warms_up_during_the_pulls_only_when_validation_follows_in_process() -> None:
+    """The pull steps start Great Expectations' import when the same run validates next in
+    the same process, and only then."""
+    seen: dict[str, bool] = {}
+
+    @dg.asset
+    def pulled(context: dg.AssetExecutionContext) -> None:
+        seen[context.job_def.name] = validation_follows_in_process(context)
+
+    @dg.asset(key=QUARANTINE_KEY, deps=[pulled])
+    def validated() -> None:
+        pass
+
+    defs = dg.Definitions(assets=[pulled, validated], jobs=[
+        dg.define_asset_job("both", executor_def=dg.in_process_executor),
+        dg.define_asset_job("pull_only", selection=[pulled], executor_def=dg.in_process_executor),
+    ])
+    for job in ("both", "pull_only"):  # as the `saypro` CLI runs them
+        assert defs.resolve_job_def(job).execute_in_process().success
+
+    assert seen == {"both": True, "pull_only": False}

@@ -1,0 +1,120 @@
+"""Dagster's SQLite instance storage, with one SQLAlchemy engine kept per database file.
+
+Dagster's SQLite storages create a new engine for every statement they run. An engine holds
+SQLAlchemy's cache of compiled statements, so each event was compiled again: storing one event
+cost 6 to 12 ms, most of it compiling the same INSERT (benchmarks/README.md, "Dagster's event
+log"), and a monthly run stores about 900 events. Here each database file keeps its engine,
+hence its compiled statements. Connections are still opened per use and closed after it
+(`NullPool`), so SQLite's locking between processes (UI, daemon, runs) is unchanged, and the
+files are the same as `storage: sqlite` writes: an instance can switch between the two.
+
+`dagster.yaml` selects it as `storage: custom:` with the same `base_dir`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
+from dagster._core.storage.sql import create_engine
+from dagster._core.storage.sqlite_storage import (
+    DagsterSqliteStorage,
+    SqliteStorageConfig,
+    _event_logs_directory,
+    _runs_directory,
+)
+from dagster._serdes import ConfigurableClassData
+from sqlalchemy.pool import NullPool
+
+# SQLite's wait for a lock held by another process, as Dagster sets it.
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# Engines kept at once: a run writes to its own shard and the index; a long-lived UI or daemon
+# process reads many runs' shards over time, so the least recently used engine is dropped.
+MAX_ENGINES = 32
+
+
+class _Engines:
+    """SQLAlchemy engines by connection string, least recently used dropped beyond a bound."""
+
+    def __init__(self) -> None:
+        self._engines: OrderedDict[str, sa.Engine] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, conn_string: str) -> sa.Engine:
+        with self._lock:
+            engine = self._engines.pop(conn_string, None)
+            if engine is None:
+                engine = create_engine(conn_string, poolclass=NullPool,
+                                       connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+            self._engines[conn_string] = engine
+            while len(self._engines) > MAX_ENGINES:
+                self._engines.popitem(last=False)[1].dispose()
+            return engine
+
+    def dispose(self) -> None:
+        with self._lock:
+            for engine in self._engines.values():
+                engine.dispose()
+            self._engines.clear()
+
+
+class EngineKeepingSqliteEventLogStorage(SqliteEventLogStorage):
+    """Event log in one SQLite file per run plus an index file, as `SqliteEventLogStorage`."""
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
+        self._engines = _Engines()
+        super().__init__(base_dir, inst_data=inst_data)
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[sa.Connection]:
+        with self._db_lock:
+            engine = self._engines.get(self.conn_string_for_shard(shard))
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn, conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        super().dispose()
+        self._engines.dispose()
+
+
+class EngineKeepingSqliteRunStorage(SqliteRunStorage):
+    """Runs in one SQLite file, as `SqliteRunStorage`."""
+
+    def __init__(self, conn_string: str, inst_data: ConfigurableClassData | None = None) -> None:
+        self._engines = _Engines()
+        super().__init__(conn_string, inst_data=inst_data)
+
+    @contextmanager
+    def connect(self) -> Iterator[sa.Connection]:
+        with self._engines.get(self._conn_string).connect() as conn, conn.begin():
+            yield conn
+
+    def dispose(self) -> None:
+        super().dispose()
+        self._engines.dispose()
+
+
+class EngineKeepingSqliteStorage(DagsterSqliteStorage):
+    """`storage: sqlite` with the run and event log storages above (schedules unchanged: a few
+    statements per tick)."""
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
+        super().__init__(base_dir, inst_data=inst_data)
+        runs = _runs_directory(base_dir)
+        self._run_storage = EngineKeepingSqliteRunStorage.from_local(runs)
+        self._event_log_storage = EngineKeepingSqliteEventLogStorage(
+            _event_logs_directory(base_dir))
+
+    @classmethod
+    def from_config_value(  # type: ignore[override]
+        cls, inst_data: ConfigurableClassData, config_value: SqliteStorageConfig
+    ) -> EngineKeepingSqliteStorage:
+        return cls.from_local(inst_data=inst_data, **config_value)

@@ -1,0 +1,100 @@
+"""The instance's SQLite storage keeping one engine per file (orchestration/instance_storage.py)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.events.log import EventLogEntry
+
+import orchestration.instance_storage as storage
+from orchestration.runner import prepare_dagster_home
+from tests.conftest import REPO
+
+
+@dg.asset
+def counted() -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata={"rows": 3})
+
+
+def _log_entry(run_id: str, message: str) -> EventLogEntry:
+    return EventLogEntry(error_info=None, level=20, user_message=message, run_id=run_id,
+                         timestamp=time.time())
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    return prepare_dagster_home(tmp_path)
+
+
+def test_the_repo_instance_uses_it_and_a_run_reads_back(home: Path) -> None:
+    with dg.DagsterInstance.get() as instance:
+        assert isinstance(instance.event_log_storage,
+                          storage.EngineKeepingSqliteEventLogStorage)
+        assert isinstance(instance.run_storage, storage.EngineKeepingSqliteRunStorage)
+        result = dg.materialize([counted], instance=instance)
+        assert result.success
+        event = instance.get_latest_materialization_event(dg.AssetKey("counted"))
+        assert event is not None and event.run_id == result.run_id
+        assert event.asset_materialization.metadata["rows"] == dg.MetadataValue.int(3)
+    # The files `storage: sqlite` writes, where it writes them.
+    assert (home / "history" / "runs.db").exists()
+    assert (home / "history" / "runs" / f"{result.run_id}.db").exists()
+    assert (home / "history" / "runs" / "index.db").exists()
+
+
+def test_an_instance_switched_from_plain_sqlite_keeps_its_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "dagster"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("storage:\n  sqlite:\n    base_dir: " + str(home) + "\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with dg.DagsterInstance.get() as instance:
+        assert not isinstance(instance.event_log_storage,
+                              storage.EngineKeepingSqliteEventLogStorage)
+        before = dg.materialize([counted], instance=instance).run_id
+    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    with dg.DagsterInstance.get() as instance:
+        assert isinstance(instance.event_log_storage,
+                          storage.EngineKeepingSqliteEventLogStorage)
+        assert instance.get_run_by_id(before) is not None
+        assert instance.get_latest_materialization_event(dg.AssetKey("counted")).run_id == before
+        after = dg.materialize([counted], instance=instance).run_id
+        assert {r.run_id for r in instance.get_runs()} == {before, after}
+
+
+def test_one_engine_per_file_and_connections_closed_after_each_use(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[str] = []
+    real = storage.create_engine
+    monkeypatch.setattr(storage, "create_engine",
+                        lambda url, **kw: made.append(str(url)) or real(url, **kw))
+    events = storage.EngineKeepingSqliteEventLogStorage(str(tmp_path))
+    run_id = "a" * 36
+    shard = Path(events.path_for_shard(run_id))
+    for i in range(20):
+        events.store_event(_log_entry(run_id, f"line {i}"))
+        # Closed after each use: SQLite folds the write-ahead log into the run's file, which
+        # the UI's watcher follows for live logs.
+        assert not Path(f"{shard}-wal").exists()
+    assert [e.user_message for e in events.get_logs_for_run(run_id)] == [
+        f"line {i}" for i in range(20)]
+    assert made.count(events.conn_string_for_shard(run_id)) == 1, made
+
+
+def test_engines_beyond_the_bound_are_dropped(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(storage, "MAX_ENGINES", 3)
+    events = storage.EngineKeepingSqliteEventLogStorage(str(tmp_path))
+    runs = [f"{i:036d}" for i in range(5)]
+    for run_id in runs:
+        events.store_event(_log_entry(run_id, "hello"))
+    kept = list(events._engines._engines)
+    assert len(kept) == 3
+    assert kept == [events.conn_string_for_shard(r) for r in runs[2:]]
+    for run_id in runs:  # a dropped engine is made again when needed
+        assert [e.user_message for e in events.get_logs_for_run(run_id)] == ["hello"]
