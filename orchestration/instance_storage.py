@@ -17,6 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
@@ -63,12 +64,21 @@ class _Engines:
             self._engines.clear()
 
 
-class EngineKeepingSqliteEventLogStorage(SqliteEventLogStorage):
-    """Event log in one SQLite file per run plus an index file, as `SqliteEventLogStorage`."""
+class _KeepsEngines:
+    """Gives a Dagster SQLite storage its engines, made before the storage's own set-up (which
+    may already connect) and disposed with it."""
 
-    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._engines = _Engines()
-        super().__init__(base_dir, inst_data=inst_data)
+        super().__init__(*args, **kwargs)
+
+    def dispose(self) -> None:
+        super().dispose()  # type: ignore[misc]
+        self._engines.dispose()
+
+
+class EngineKeepingSqliteEventLogStorage(_KeepsEngines, SqliteEventLogStorage):
+    """Event log in one SQLite file per run plus an index file, as `SqliteEventLogStorage`."""
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[sa.Connection]:
@@ -80,26 +90,14 @@ class EngineKeepingSqliteEventLogStorage(SqliteEventLogStorage):
             with engine.connect() as conn, conn.begin():
                 yield conn
 
-    def dispose(self) -> None:
-        super().dispose()
-        self._engines.dispose()
 
-
-class EngineKeepingSqliteRunStorage(SqliteRunStorage):
+class EngineKeepingSqliteRunStorage(_KeepsEngines, SqliteRunStorage):
     """Runs in one SQLite file, as `SqliteRunStorage`."""
-
-    def __init__(self, conn_string: str, inst_data: ConfigurableClassData | None = None) -> None:
-        self._engines = _Engines()
-        super().__init__(conn_string, inst_data=inst_data)
 
     @contextmanager
     def connect(self) -> Iterator[sa.Connection]:
         with self._engines.get(self._conn_string).connect() as conn, conn.begin():
             yield conn
-
-    def dispose(self) -> None:
-        super().dispose()
-        self._engines.dispose()
 
 
 class EngineKeepingSqliteStorage(DagsterSqliteStorage):
