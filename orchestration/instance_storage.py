@@ -1,12 +1,18 @@
 """Dagster's SQLite instance storage, with one SQLAlchemy engine kept per database file.
 
 Dagster's SQLite storages create a new engine for every statement they run. An engine holds
-SQLAlchemy's cache of compiled statements, so each event was compiled again: storing one event
-cost 6 to 12 ms, most of it compiling the same INSERT (benchmarks/README.md, "Dagster's event
-log"), and a monthly run stores about 900 events. Here each database file keeps its engine,
-hence its compiled statements. Connections are still opened per use and closed after it
-(`NullPool`), so SQLite's locking between processes (UI, daemon, runs) is unchanged, and the
-files are the same as `storage: sqlite` writes: an instance can switch between the two.
+SQLAlchemy's cache of compiled statements, so each event was compiled again (about 5 ms of
+each event's 6 to 12 ms), and a monthly run stores about 900 events (benchmarks/README.md, "The
+monthly run's fixed cost, second pass"). Here each database file keeps its engine, hence its
+compiled statements. The files are the ones `storage: sqlite` writes: an instance can switch
+between the two.
+
+A run's own file is still opened per use and closed after it (`NullPool`): closing the last
+connection folds SQLite's write-ahead log into the file, and that change is what the UI's live
+log watches for. The index file (every run's asset and check events, read by queries, not
+watched) keeps its connections open instead, which saves that checkpoint and its fsyncs on
+each of those events; SQLite's locks are per transaction, so the UI, the daemon and other runs
+still read and write it as before.
 
 `dagster.yaml` selects it as `storage: custom:` with the same `base_dir`.
 """
@@ -20,7 +26,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    INDEX_SHARD_NAME,
+    SqliteEventLogStorage,
+)
 from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
 from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlite_storage import (
@@ -30,7 +39,7 @@ from dagster._core.storage.sqlite_storage import (
     _runs_directory,
 )
 from dagster._serdes import ConfigurableClassData
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 # SQLite's wait for a lock held by another process, as Dagster sets it.
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
@@ -46,10 +55,15 @@ class _Engines:
         self._engines: OrderedDict[str, sa.Engine] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, conn_string: str) -> sa.Engine:
+    def get(self, conn_string: str, keep_connections: bool = False) -> sa.Engine:
         with self._lock:
             engine = self._engines.pop(conn_string, None)
-            if engine is None:
+            if engine is None and keep_connections:
+                engine = create_engine(conn_string, poolclass=QueuePool, pool_size=1,
+                                       max_overflow=4, connect_args={
+                                           "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
+                                           "check_same_thread": False})
+            elif engine is None:
                 engine = create_engine(conn_string, poolclass=NullPool,
                                        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
             self._engines[conn_string] = engine
@@ -83,7 +97,8 @@ class EngineKeepingSqliteEventLogStorage(_KeepsEngines, SqliteEventLogStorage):
     @contextmanager
     def _connect(self, shard: str) -> Iterator[sa.Connection]:
         with self._db_lock:
-            engine = self._engines.get(self.conn_string_for_shard(shard))
+            engine = self._engines.get(self.conn_string_for_shard(shard),
+                                       keep_connections=shard == INDEX_SHARD_NAME)
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializationData
 from dagster._core.events.log import EventLogEntry
 
 import orchestration.instance_storage as storage
@@ -84,6 +85,25 @@ def test_one_engine_per_file_and_connections_closed_after_each_use(
     assert [e.user_message for e in events.get_logs_for_run(run_id)] == [
         f"line {i}" for i in range(20)]
     assert made.count(events.conn_string_for_shard(run_id)) == 1, made
+
+
+def test_the_index_keeps_its_connection_open_until_disposed(tmp_path: Path) -> None:
+    """The index file (asset and check events of every run) is not followed by the UI's
+    watcher, so its connection stays open: no checkpoint and fsync each time one closes."""
+    events = storage.EngineKeepingSqliteEventLogStorage(str(tmp_path))
+    run_id = "b" * 36
+    materialized = DagsterEvent(
+        event_type_value=DagsterEventType.ASSET_MATERIALIZATION.value, job_name="job",
+        event_specific_data=StepMaterializationData(dg.AssetMaterialization("counted")))
+    events.store_event(EventLogEntry(error_info=None, level=20, user_message="", run_id=run_id,
+                                     timestamp=time.time(), dagster_event=materialized))
+    index = Path(events.path_for_shard("index"))
+    assert Path(f"{index}-wal").exists(), "index connection closed after use"
+    assert not Path(f"{events.path_for_shard(run_id)}-wal").exists()
+    assert events.get_latest_materialization_events([dg.AssetKey("counted")])[
+        dg.AssetKey("counted")].run_id == run_id
+    events.dispose()
+    assert not Path(f"{index}-wal").exists(), "index connection left open after dispose"
 
 
 def test_engines_beyond_the_bound_are_dropped(tmp_path: Path,
