@@ -26,17 +26,20 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
+from dagster._core.storage.base_storage import DagsterStorage
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
     SqliteEventLogStorage,
 )
 from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
+from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
 from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlite_storage import (
     DagsterSqliteStorage,
     SqliteStorageConfig,
     _event_logs_directory,
     _runs_directory,
+    _schedule_directory,
 )
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy.pool import NullPool, QueuePool
@@ -120,11 +123,15 @@ class EngineKeepingSqliteStorage(DagsterSqliteStorage):
     statements per tick)."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
-        super().__init__(base_dir, inst_data=inst_data)
-        runs = _runs_directory(base_dir)
-        self._run_storage = EngineKeepingSqliteRunStorage.from_local(runs)
+        # DagsterSqliteStorage's own set-up, with these classes: its __init__ would first open
+        # and check (alembic) the plain run and event storages only for them to be replaced.
+        self.base_dir = base_dir
+        self._run_storage = EngineKeepingSqliteRunStorage.from_local(_runs_directory(base_dir))
         self._event_log_storage = EngineKeepingSqliteEventLogStorage(
             _event_logs_directory(base_dir))
+        self._schedule_storage = SqliteScheduleStorage.from_local(_schedule_directory(base_dir))
+        self._inst_data = inst_data
+        DagsterStorage.__init__(self)
 
     @classmethod
     def from_config_value(  # type: ignore[override]

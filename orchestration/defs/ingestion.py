@@ -2,6 +2,7 @@
 
 
 import dagster as dg
+from dagster._core.definitions.executor_definition import execute_in_process_executor
 
 from ingestion.contract import SourceDeclaration
 from ingestion.pull import pull_source
@@ -13,7 +14,7 @@ from orchestration.warehouse import table_row_count
 
 # Executors that run every step in the run's process: the jobs' own, and the one
 # `execute_in_process` (the `saypro` CLI) puts in its place.
-IN_PROCESS_EXECUTORS = {dg.in_process_executor.name, "execute_in_process_executor"}
+IN_PROCESS_EXECUTORS = {dg.in_process_executor.name, execute_in_process_executor.name}
 
 
 def validation_follows_in_process(context: dg.AssetExecutionContext) -> bool:
