@@ -5,6 +5,8 @@
 --   * ticket_csat ~ first_reply_minutes: Spearman rho over rated tickets with a reply
 --     (Pearson correlation of average ranks; CSAT good = 1 / bad = 0).
 --     strength by |rho|: strong >= 0.5, moderate >= 0.3, weak >= 0.1, else none.
+--   rho is rounded to 9 places and +0.0 added where it is computed: corr() over parallel
+--   partial sums can land on either side of zero, and -0.00 must not differ from 0.00.
 --   * ticket_csat ~ frt_sla_status: difference in CSAT (SLA met - breached);
 --     strength by Cohen's h (|h| >= 0.8 strong, >= 0.5 moderate, >= 0.2 weak).
 --   * nps ~ sentiment_score: Spearman rho over feedback responses with both.
@@ -48,7 +50,7 @@ csat_frt as (
         'first_reply_minutes' as driver,
         'spearman_rho' as statistic,
         count(*) as n,
-        case when count(*) >= {{ min_corr_n }} and var_pop(rx) > 0 and var_pop(ry) > 0 then corr(rx, ry) end as value
+        case when count(*) >= {{ min_corr_n }} and var_pop(rx) > 0 and var_pop(ry) > 0 then round(corr(rx, ry), 9) + 0.0 end as value
     from csat_frt_ranked
     group by 1, 2
 ),
@@ -105,7 +107,7 @@ nps_sentiment as (
         'sentiment_score' as driver,
         'spearman_rho' as statistic,
         count(*) as n,
-        case when count(*) >= {{ min_corr_n }} and var_pop(rx) > 0 and var_pop(ry) > 0 then corr(rx, ry) end as value
+        case when count(*) >= {{ min_corr_n }} and var_pop(rx) > 0 and var_pop(ry) > 0 then round(corr(rx, ry), 9) + 0.0 end as value
     from nps_sentiment_ranked
     group by 1, 2
 ),
