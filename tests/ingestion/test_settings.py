@@ -208,8 +208,8 @@ def test_reports_and_exports_honour_the_limits(
 
 
 def test_dbt_plugin_gives_dbt_the_settings(environ: dict[str, str]) -> None:
-    """The dbt build's DuckDB: memory cap and threads on the database, time zone on every
-    cursor, read when dbt opens the warehouse."""
+    """The dbt build's DuckDB: memory cap, threads and no insertion order on the database, time
+    zone on every cursor, read when dbt opens the warehouse."""
     import sys
 
     sys.path.insert(0, str(REPO / "dbt_project" / "plugins"))
@@ -226,4 +226,5 @@ def test_dbt_plugin_gives_dbt_the_settings(environ: dict[str, str]) -> None:
         plugin.configure_cursor(cursor)
         assert _setting(con, "memory_limit") == _memory_as_duckdb_shows("444MB")
         assert _setting(con, "threads") == 1
+        assert _setting(cursor, "preserve_insertion_order") is False
         assert _setting(cursor, "TimeZone") == "America/Bogota"
