@@ -25,8 +25,10 @@ from ingestion.sources import SOURCES
 DEFAULT_DATA_DIR = "./data"
 DEFAULT_TIMEZONE = "Africa/Johannesburg"
 DEFAULT_START_DATE = "2025-01-01"
-DEFAULT_DUCKDB_MEMORY_LIMIT = "3GB"
-"""DuckDB's own default is 80% of RAM; a cap makes large builds spill to disk instead."""
+DEFAULT_DUCKDB_MEMORY_LIMIT = "1GB"
+"""DuckDB's own default is 80% of RAM; a cap makes large builds spill to disk instead. With
+1GB every stage peaks under 2 GiB of RSS at scale 100 (10.9M records; the monthly run 1.8 GiB);
+more memory makes the largest builds faster (benchmarks/README.md, "The memory default")."""
 WAREHOUSE_FILE = "warehouse.duckdb"
 """The warehouse's name in the data dir when SAYPRO_WAREHOUSE is not set."""
 LAKE_FOLDER = "lake"

@@ -53,7 +53,7 @@ def test_defaults_are_design_section_3() -> None:
     assert settings.start_date == date(2025, 1, 1)
     assert settings.lake_uri == str(Path("data/lake").resolve())
     assert settings.engine == "duckdb"
-    assert settings.duckdb == DuckDBLimits("3GB", None)
+    assert settings.duckdb == DuckDBLimits("1GB", None)
 
 
 def test_every_default_is_written_once_in_the_packages() -> None:
@@ -61,7 +61,7 @@ def test_every_default_is_written_once_in_the_packages() -> None:
     which quote them in backticks or prose, never as a Python string)."""
     literals = [f'"{value}"' for value in (DEFAULT_TIMEZONE, DEFAULT_START_DATE,
                                            DEFAULT_DUCKDB_MEMORY_LIMIT, DEFAULT_DATA_DIR)]
-    literals += ['"SAYPRO_DUCKDB_MEMORY_LIMIT", "3GB"', "'Africa/Johannesburg'"]
+    literals += ['"SAYPRO_DUCKDB_MEMORY_LIMIT", "1GB"', "'Africa/Johannesburg'"]
     found = {}
     for package in PACKAGES:
         for path in (REPO / package).rglob("*.py"):
