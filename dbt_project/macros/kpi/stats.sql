@@ -110,7 +110,7 @@
     Reads the CTEs person_month_segments and segment_bits of kpi_values; the heavy grouping
     runs on segment combinations, not on (id, segment) pairs. Each id's segments are united
     per month first and a quarter's from its months' (the same union): the records are
-    grouped once rather than once per grain (7% of kpi_values at scale 100). -#}
+    grouped once rather than once per grain (benchmarks/README.md, "The memory default"). -#}
 {% macro kpi_count_distinct_by_segment(records, id_column, measure) -%}
     with per_month as (
         select r.kpi_id, r.month_start, r.{{ id_column }},

@@ -5,8 +5,6 @@
 --   * ticket_csat ~ first_reply_minutes: Spearman rho over rated tickets with a reply
 --     (Pearson correlation of average ranks; CSAT good = 1 / bad = 0).
 --     strength by |rho|: strong >= 0.5, moderate >= 0.3, weak >= 0.1, else none.
---   rho is rounded to 9 places and +0.0 added where it is computed: corr() over parallel
---   partial sums can land on either side of zero, and -0.00 must not differ from 0.00.
 --   * ticket_csat ~ frt_sla_status: difference in CSAT (SLA met - breached);
 --     strength by Cohen's h (|h| >= 0.8 strong, >= 0.5 moderate, >= 0.2 weak).
 --   * nps ~ sentiment_score: Spearman rho over feedback responses with both.
@@ -14,6 +12,13 @@
 --     for each segment with >= 30 enrolments; effect_size = Cohen's h; `uplift` in the
 --     description = how much the overall rate would rise if the segment completed like the rest.
 {% set min_corr_n = 30 %}
+{#- Spearman's rho of the ranks rx, ry of a group, NULL below min_corr_n pairs or without spread.
+    Rounded to 9 places and +0.0: corr() over parallel partial sums can land on either side of
+    zero, and -0.00 must not differ from 0.00 between builds. -#}
+{% set spearman_rho -%}
+    case when count(*) >= {{ min_corr_n }} and var_pop(rx) > 0 and var_pop(ry) > 0
+         then round(corr(rx, ry), 9) + 0.0 end
+{%- endset %}
 
 with tickets as (
     select created_month as month_start, first_reply_minutes, csat_rating, frt_sla_status
@@ -50,7 +55,7 @@ csat_frt as (
         'first_reply_minutes' as driver,
         'spearman_rho' as statistic,
         count(*) as n,
-        case when count(*) >= {{ min_corr_n }} and var_pop(rx) > 0 and var_pop(ry) > 0 then round(corr(rx, ry), 9) + 0.0 end as value
+        {{ spearman_rho }} as value
     from csat_frt_ranked
     group by 1, 2
 ),
@@ -107,7 +112,7 @@ nps_sentiment as (
         'sentiment_score' as driver,
         'spearman_rho' as statistic,
         count(*) as n,
-        case when count(*) >= {{ min_corr_n }} and var_pop(rx) > 0 and var_pop(ry) > 0 then round(corr(rx, ry), 9) + 0.0 end as value
+        {{ spearman_rho }} as value
     from nps_sentiment_ranked
     group by 1, 2
 ),
