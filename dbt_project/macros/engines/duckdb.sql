@@ -92,12 +92,14 @@
 {% macro duckdb__in_query_result(expr, query) -%}
     list_contains((select list(v) from ({{ query }}) as q(v)), {{ expr }})
 {%- endmacro %}
-{#- Segment sets as bitstrings: bit i = the i-th segment of segment_bits. -#}
-{% macro duckdb__segment_set_agg(segment, bit) -%}
-    bit_or(set_bit(bitstring('0', (select count(*) from segment_bits)::integer), {{ bit }}, 1))
+{#- Id sets as bitstrings: bit i = the i-th id of the relation `bits`. -#}
+{% macro duckdb__id_set_agg(id, bit, bits) -%}
+    bit_or(set_bit(bitstring('0', (select count(*) from {{ bits }})::integer), {{ bit }}, 1))
 {%- endmacro %}
-{% macro duckdb__segment_set_union(sets) -%}bit_or({{ sets }}){%- endmacro %}
-{% macro duckdb__segment_set_has(set, segment, bit) -%}get_bit({{ set }}, {{ bit }}) = 1{%- endmacro %}
+{% macro duckdb__id_set_union(sets) -%}bit_or({{ sets }}){%- endmacro %}
+{% macro duckdb__id_set_has(set, id, bit) -%}get_bit({{ set }}, {{ bit }}) = 1{%- endmacro %}
+{#- Intersection = union: cheaper than comparing the least and greatest bitstring. -#}
+{% macro duckdb__id_sets_all_equal(sets) -%}bit_and({{ sets }}) = bit_or({{ sets }}){%- endmacro %}
 {% macro duckdb__reread_materialization() -%}{{ return('ephemeral') }}{%- endmacro %}
 {% macro duckdb__list_of(items) -%}[{{ items | join(', ') }}]{%- endmacro %}
 {% macro duckdb__list_concat(left, right) -%}({{ left }} || {{ right }}){%- endmacro %}

@@ -85,11 +85,13 @@
 {% macro not_materialized() -%}{{ adapter.dispatch('not_materialized')() }}{%- endmacro %}
 {#- `expr` is one of the values that the one-column `query` returns. -#}
 {% macro in_query_result(expr, query) -%}{{ adapter.dispatch('in_query_result')(expr, query) }}{%- endmacro %}
-{#- A set of segments (kpi_values): aggregated from the segments of a group (`segment`, its
-    `bit` in segment_bits), united over groups, and tested for one segment. -#}
-{% macro segment_set_agg(segment, bit) -%}{{ adapter.dispatch('segment_set_agg')(segment, bit) }}{%- endmacro %}
-{% macro segment_set_union(sets) -%}{{ adapter.dispatch('segment_set_union')(sets) }}{%- endmacro %}
-{% macro segment_set_has(set, segment, bit) -%}{{ adapter.dispatch('segment_set_has')(set, segment, bit) }}{%- endmacro %}
+{#- A set of ids (kpi_values: segments, KPIs): aggregated from the ids of a group (`id`, its
+    `bit` in the relation `bits`, which numbers the ids from 0), united over groups, and tested
+    for one id; and whether a group's (non-NULL) sets are all the same set. -#}
+{% macro id_set_agg(id, bit, bits) -%}{{ adapter.dispatch('id_set_agg')(id, bit, bits) }}{%- endmacro %}
+{% macro id_set_union(sets) -%}{{ adapter.dispatch('id_set_union')(sets) }}{%- endmacro %}
+{% macro id_set_has(set, id, bit) -%}{{ adapter.dispatch('id_set_has')(set, id, bit) }}{%- endmacro %}
+{% macro id_sets_all_equal(sets) -%}{{ adapter.dispatch('id_sets_all_equal')(sets) }}{%- endmacro %}
 {#- Materialisation of a model its readers scan several times: DuckDB inlines it (scanning the
     facts again costs less than writing and spilling the rows), Spark writes it once (it would
     plan and run every inlined copy). -#}

@@ -117,10 +117,11 @@
 {% macro spark__quantile(expr, q) -%}percentile({{ expr }}, {{ q }}){%- endmacro %}
 {% macro spark__not_materialized() -%}{%- endmacro %}
 {% macro spark__in_query_result(expr, query) -%}{{ expr }} in ({{ query }}){%- endmacro %}
-{#- Segment sets as sorted arrays of segment ids. -#}
-{% macro spark__segment_set_agg(segment, bit) -%}array_sort(collect_set({{ segment }})){%- endmacro %}
-{% macro spark__segment_set_union(sets) -%}array_sort(array_distinct(flatten(collect_list({{ sets }})))){%- endmacro %}
-{% macro spark__segment_set_has(set, segment, bit) -%}array_contains({{ set }}, {{ segment }}){%- endmacro %}
+{#- Id sets as sorted arrays of ids. -#}
+{% macro spark__id_set_agg(id, bit, bits) -%}array_sort(collect_set({{ id }})){%- endmacro %}
+{% macro spark__id_set_union(sets) -%}array_sort(array_distinct(flatten(collect_list({{ sets }})))){%- endmacro %}
+{% macro spark__id_set_has(set, id, bit) -%}array_contains({{ set }}, {{ id }}){%- endmacro %}
+{% macro spark__id_sets_all_equal(sets) -%}min({{ sets }}) = max({{ sets }}){%- endmacro %}
 {% macro spark__reread_materialization() -%}{{ return('table') }}{%- endmacro %}
 {% macro spark__seconds_between(start, end) -%}
     (cast(unix_micros({{ end }}) - unix_micros({{ start }}) as double) / 1000000)

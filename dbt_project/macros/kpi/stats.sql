@@ -107,35 +107,71 @@
 {#- Distinct values of `id_column` of `records` (kpi_id, month_start, person_id, id_column) per
     KPI, period (month and quarter) and segment, as `measure`: an id counts once in `all` and
     once in each segment that any of its records counts in (its person a member that month).
-    Reads the CTEs person_month_segments and segment_bits of kpi_values; the heavy grouping
-    runs on segment combinations, not on (id, segment) pairs. Each id's segments are united
-    per month first and a quarter's from its months' (the same union): the records are
-    grouped once rather than once per grain (benchmarks/README.md, "The memory default"). -#}
+    Reads the CTEs person_month_segments, segment_bits and kpi_bits of kpi_values.
+
+    An id's records are many (a visitor's visits, once per web KPI each) but mostly alike, so
+    they are first folded into one row per month, person and id holding the set of KPIs they
+    belong to, before the segments are looked up. Per period, when an id's rows all have the
+    same KPIs, or all the same segments (none included), each of its KPIs has all of its
+    segments, and ids are counted per (KPIs, segments) combination; only the others (a visitor
+    seen by different people for different KPIs) are split per KPI. Each combination is then
+    added to each KPI and segment in it (benchmarks/README.md, "People behind a value"). -#}
 {% macro kpi_count_distinct_by_segment(records, id_column, measure) -%}
-    with per_month as (
-        select r.kpi_id, r.month_start, r.{{ id_column }},
-               {{ segment_set_union('s.segments') }} as segments
+    with per_person_month as (
+        select r.month_start, r.person_id, r.{{ id_column }},
+               {{ id_set_agg('r.kpi_id', 'k.bit', 'kpi_bits') }} as kpis
         from {{ records }} as r
+        join kpi_bits as k on k.kpi_id = r.kpi_id
+        where r.{{ id_column }} is not null
+        group by r.month_start, r.person_id, r.{{ id_column }}
+    ),
+
+    with_segments as (
+        select p.month_start, date_trunc('quarter', p.month_start)::date as quarter_start,
+               p.{{ id_column }}, p.kpis, s.segments
+        from per_person_month as p
         left join person_month_segments as s
-          on s.person_id = r.person_id
-         and s.month_start = r.month_start
-        group by r.kpi_id, r.month_start, r.{{ id_column }}
+          on s.person_id = p.person_id
+         and s.month_start = p.month_start
     ),
 
     per_id as (
-        select 'month' as period_grain, month_start as period_start, kpi_id, segments
-        from per_month
-        union all
-        select 'quarter', quarter_start, kpi_id, {{ segment_set_union('segments') }}
-        from (select kpi_id, {{ id_column }}, segments,
-                     date_trunc('quarter', month_start)::date as quarter_start
-              from per_month) as m
-        group by quarter_start, kpi_id, {{ id_column }}
+        select
+            case when month_start is null then 'quarter' else 'month' end as period_grain,
+            coalesce(month_start, quarter_start) as period_start,
+            {{ id_column }},
+            {{ id_set_union('kpis') }} as kpis,
+            {{ id_set_union('segments') }} as segments,
+            {{ id_sets_all_equal('kpis') }}
+                or count(segments) = 0
+                or (count(segments) = count(*) and {{ id_sets_all_equal('segments') }}) as alike
+        from with_segments
+        {{ kpi_by_month_and_quarter(id_column) }}
+    ),
+
+    split_per_kpi as (
+        select i.period_grain, i.period_start, k.kpi_id,
+               {{ id_set_union('w.segments') }} as segments
+        from per_id as i
+        join with_segments as w
+          on w.{{ id_column }} = i.{{ id_column }}
+         and i.period_start = case i.period_grain when 'month' then w.month_start
+                                                  else w.quarter_start end
+        join kpi_bits as k on {{ id_set_has('w.kpis', 'k.kpi_id', 'k.bit') }}
+        where not i.alike
+        group by i.period_grain, i.period_start, i.{{ id_column }}, k.kpi_id
     ),
 
     combinations as (
-        select period_grain, period_start, kpi_id, segments, count(*) as ids
-        from per_id
+        select c.period_grain, c.period_start, k.kpi_id, c.segments, c.ids
+        from (select period_grain, period_start, kpis, segments, count(*) as ids
+              from per_id
+              where alike
+              group by all) as c
+        join kpi_bits as k on {{ id_set_has('c.kpis', 'k.kpi_id', 'k.bit') }}
+        union all
+        select period_grain, period_start, kpi_id, segments, count(*)
+        from split_per_kpi
         group by all
     )
 
@@ -145,6 +181,6 @@
     union all
     select c.period_grain, c.period_start, c.kpi_id, b.segment_id, sum(c.ids)
     from combinations as c
-    join segment_bits as b on {{ segment_set_has('c.segments', 'b.segment_id', 'b.bit') }}
+    join segment_bits as b on {{ id_set_has('c.segments', 'b.segment_id', 'b.bit') }}
     group by all
 {%- endmacro %}

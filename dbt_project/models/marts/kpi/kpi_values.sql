@@ -24,9 +24,9 @@ segment_versions as (
 ),
 
 -- Records are aggregated per combination of segments rather than once per segment they count
--- in: a person-month's segments become one set (macro segment_set_agg; on DuckDB a bitstring,
--- bit i = the i-th segment id), every record
--- takes its person-month's, and each combination's sums are then added to each segment of it.
+-- in: a person-month's segments become one set (macro id_set_agg; on DuckDB a bitstring,
+-- bit i = the i-th segment id), every record takes its person-month's, and each
+-- combination's sums are then added to each segment of it.
 -- The heavy grouping works on a few hundred thousand combinations, not on tens of millions of
 -- (record, segment) pairs.
 segment_bits as (
@@ -38,10 +38,15 @@ person_month_segments as (
     select
         m.month_start,
         m.person_id,
-        {{ segment_set_agg('b.segment_id', 'b.bit') }} as segments
+        {{ id_set_agg('b.segment_id', 'b.bit', 'segment_bits') }} as segments
     from membership as m
     join segment_bits as b using (segment_id)
     group by all
+),
+
+-- The KPIs of the catalogue numbered the same way, for the distinct counts below.
+kpi_bits as (
+    select kpi_id, (row_number() over (order by kpi_id) - 1)::integer as bit from catalog
 ),
 
 -- Algebraic measures: sums and counts, so that any grain adds them up. The spread of a mean KPI
@@ -68,7 +73,7 @@ agg_months as (
     union all
     select c.month_start, c.kpi_id, b.segment_id, {{ kpi_sum_of_measures('c.') }}
     from agg_combinations as c
-    join segment_bits as b on {{ segment_set_has('c.segments', 'b.segment_id', 'b.bit') }}
+    join segment_bits as b on {{ id_set_has('c.segments', 'b.segment_id', 'b.bit') }}
     group by c.month_start, c.kpi_id, b.segment_id
 ),
 
