@@ -21,10 +21,10 @@ import numpy as np
 
 PIPELINE = ["generate", "pull", "parse_floor", "dlt_pull", "validate", "dbt_full", "dbt_transform",
             "dbt_month", "floor", "reports", "dashboard", "monthly_run", "dbt_parse",
-            "dagster_import", "raw_lake", "moodle_latency"]
+            "dagster_import", "raw_lake", "moodle_latency", "http_call_floor"]
 END_TO_END = ("pull", "validate", "dbt_full", "reports")
 """The stages of a first load of the whole history, in order: their sum is the pipeline total."""
-SCALE_INDEPENDENT = {"moodle_latency"}  # measured once, at the first scale
+SCALE_INDEPENDENT = {"moodle_latency", "http_call_floor"}  # measured once, at the first scale
 ENGINES = ["spark_transform"]
 """Stages on the optional engines (`make bench-engines`; need `pip install .[spark]`)."""
 
@@ -89,6 +89,11 @@ def write_results(path: Path, results: dict[float, dict[str, dict]], facts: dict
                 throughput = (f"{fmt(fig['calls_per_s'], 0)} calls/s, {fig['enrolments']:,} "
                               f"enrolments, {fig['latency_s'] * 1000:g} ms latency")
                 ratio = f"{fig['seconds'] / fig['ideal_pool_s']:.1f}x ideal pool time"
+            if "cpu_ms_per_call" in fig:
+                per_call = fig["cpu_ms_per_call"]
+                throughput = "CPU ms per Moodle call: " + ", ".join(
+                    f"{name.replace('_', '.')} {ms:.2f}" for name, ms in per_call.items())
+                ratio = f"{per_call['ours'] / per_call['urllib3']:.1f}x urllib3"
             if "rows_per_s" in fig:
                 throughput = f"{fmt(fig['rows_per_s'], 0)} rows/s"
                 if "cpu_s" in fig and "load_1m" in fig:

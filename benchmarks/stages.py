@@ -306,6 +306,61 @@ def moodle_latency(workdir: Path) -> dict:
             "serial_floor_s": calls * latency, "ideal_pool_s": calls * latency / moodle.WORKERS}
 
 
+def http_call_floor(workdir: Path) -> dict:
+    """CPU per Moodle completion call, one thread, against the emulator: our client (the
+    connector's `MoodleCaller`: retries, error checks, JSON parse) beside the stacks under it,
+    each sending the same form: requests' `Session.post`, urllib3's `PoolManager` and the
+    standard library's `http.client` on one kept-alive connection (no retries, no parse)."""
+    import http.client
+    from urllib.parse import urlencode, urlsplit
+
+    import requests
+    import urllib3
+
+    from ingestion.http import HttpClient
+    from ingestion.sources.moodle import PATH, MoodleCaller
+
+    calls = 3000
+    function = "core_completion_get_course_completion_status"
+    with _sandbox_process(workdir / "sample") as (api_env, _, _):
+        base, token = api_env["MOODLE_BASE_URL"], api_env["MOODLE_TOKEN"]
+        url = base.rstrip("/") + PATH
+        moodle = MoodleCaller(HttpClient("moodle", base, "MOODLE_TOKEN"), token)
+        courses, _ = moodle.call("core_course_get_courses")
+        course = next(c["id"] for c in courses if c.get("format") != "site")
+        users, _ = moodle.call("core_enrol_get_enrolled_users", {"courseid": course})
+        user_ids = [u["id"] for u in users]
+
+        def form(user: int) -> dict[str, Any]:
+            return {"wstoken": token, "wsfunction": function, "moodlewsrestformat": "json",
+                    "courseid": course, "userid": user}
+
+        session, pool = requests.Session(), urllib3.PoolManager()
+        parts = urlsplit(base)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port)
+        form_type = {"Content-Type": "application/x-www-form-urlencoded"}
+
+        def stdlib(user: int) -> None:
+            connection.request("POST", PATH, body=urlencode(form(user)).encode(),
+                               headers=form_type)
+            connection.getresponse().read()
+
+        clients: dict[str, Callable[[int], object]] = {
+            "ours": lambda user: moodle.call(function, {"courseid": course, "userid": user}),
+            "requests": lambda user: session.post(url, data=form(user)).content,
+            "urllib3": lambda user: pool.urlopen("POST", url, body=urlencode(form(user)),
+                                                 headers=form_type).data,
+            "http_client": stdlib,
+        }
+        cpu_ms = {}
+        for name, call in clients.items():
+            start = _cpu_seconds()
+            for i in range(calls):
+                call(user_ids[i % len(user_ids)])
+            cpu_ms[name] = (_cpu_seconds() - start) / calls * 1000
+    return {"calls": calls, "cpu_ms_per_call": cpu_ms}
+
+
 def parse_floor(workdir: Path) -> dict:
     """orjson over every landed page and JSON line: the cost of reading the JSON and nothing
     else, per source."""
@@ -709,8 +764,8 @@ def raw_lake(workdir: Path) -> dict:
 STAGES = {f.__name__: f for f in (generate, pull, parse_floor, validate, dbt_full,
                                   dbt_transform, spark_transform, dbt_month,
                                   dbt_parse, floor, reports, dagster_import,
-                                  monthly_run, moodle_latency, dashboard, raw_lake,
-                                  dlt_pull)}
+                                  monthly_run, moodle_latency, http_call_floor,
+                                  dashboard, raw_lake, dlt_pull)}
 
 
 def main() -> None:
