@@ -86,8 +86,12 @@
 {#- `expr` is one of the values that the one-column `query` returns. -#}
 {% macro in_query_result(expr, query) -%}{{ adapter.dispatch('in_query_result')(expr, query) }}{%- endmacro %}
 {#- A set of ids (kpi_values: segments, KPIs): aggregated from the ids of a group (`id`, its
-    `bit` in the relation `bits`, which numbers the ids from 0), united over groups, and tested
-    for one id; and whether a group's (non-NULL) sets are all the same set. -#}
+    `bit` in the relation `bits`, which numbers the ids from 0: `id_bits`), united over groups,
+    and tested for one id; and whether a group's (non-NULL) sets are all the same set. -#}
+{% macro id_bits(id, relation) -%}
+    select {{ id }}, (row_number() over (order by {{ id }}) - 1)::integer as bit
+    from (select distinct {{ id }} from {{ relation }}) as ids
+{%- endmacro %}
 {% macro id_set_agg(id, bit, bits) -%}{{ adapter.dispatch('id_set_agg')(id, bit, bits) }}{%- endmacro %}
 {% macro id_set_union(sets) -%}{{ adapter.dispatch('id_set_union')(sets) }}{%- endmacro %}
 {% macro id_set_has(set, id, bit) -%}{{ adapter.dispatch('id_set_has')(set, id, bit) }}{%- endmacro %}

@@ -30,8 +30,7 @@ segment_versions as (
 -- The heavy grouping works on a few hundred thousand combinations, not on tens of millions of
 -- (record, segment) pairs.
 segment_bits as (
-    select segment_id, (row_number() over (order by segment_id) - 1)::integer as bit
-    from (select distinct segment_id from membership)
+    {{ id_bits('segment_id', 'membership') }}
 ),
 
 person_month_segments as (
@@ -46,7 +45,7 @@ person_month_segments as (
 
 -- The KPIs of the catalogue numbered the same way, for the distinct counts below.
 kpi_bits as (
-    select kpi_id, (row_number() over (order by kpi_id) - 1)::integer as bit from catalog
+    {{ id_bits('kpi_id', 'catalog') }}
 ),
 
 -- Algebraic measures: sums and counts, so that any grain adds them up. The spread of a mean KPI
