@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.stats import chisquare
-from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
@@ -178,12 +177,18 @@ def achieved_mde(comparison: Comparison, control_units: float, units: float) -> 
 
 
 def holm(p_values: list[float]) -> list[float]:
-    """Holm-adjusted p-values; NaN stays NaN and does not count as a test."""
+    """Holm-adjusted p-values; NaN stays NaN and does not count as a test. Sorted ascending,
+    the k-th of m tests is multiplied by m - k + 1, made non-decreasing and capped at 1.
+
+    Written out rather than statsmodels' `multipletests(method="holm")`, which gives the same
+    values but runs a full `gc.collect()` on every call: about half a second each inside the
+    pipeline's process, whose heap holds Dagster's and dbt's objects (benchmarks/README.md)."""
     p = np.asarray(p_values, dtype="float64")
     adjusted = np.full_like(p, NAN)
-    tested = ~np.isnan(p)
-    if tested.any():
-        adjusted[tested] = multipletests(p[tested], alpha=ALPHA, method="holm")[1]
+    tested = np.flatnonzero(~np.isnan(p))
+    order = tested[np.argsort(p[tested], kind="stable")]
+    multipliers = np.arange(len(order), 0, -1)
+    adjusted[order] = np.minimum(np.maximum.accumulate(p[order] * multipliers), 1.0)
     return adjusted.tolist()
 
 

@@ -122,6 +122,21 @@ def test_holm_on_a_known_p_vector() -> None:
     assert stats.holm([]) == []
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_holm_equals_statsmodels(seed: int) -> None:
+    """The written-out Holm against statsmodels' multipletests on vectors with ties, values
+    near 1 (capped) and NaN holes."""
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(seed)
+    p = rng.choice(np.r_[rng.uniform(0, 1, 12), [0.5, 0.5, 0.001, 0.9]], size=14)
+    p[rng.choice(14, size=3, replace=False)] = np.nan
+    adjusted = np.array(stats.holm(p.tolist()))
+    tested = ~np.isnan(p)
+    assert np.isnan(adjusted[~tested]).all()
+    assert adjusted[tested] == pytest.approx(multipletests(p[tested], method="holm")[1])
+
+
 def test_srm_chi_square_goodness_of_fit() -> None:
     """5100 / 4900 against 50/50: chi2 = 4 with 1 df, p = erfc(sqrt(2)) = 0.0455. Three
     variants 3400 / 3300 / 3300 against equal thirds: chi2 = 2 with 2 df, p = exp(-1).
