@@ -145,20 +145,24 @@ class CursorStore:
 
 
 class DropLedger:
-    """Drop-folder files already loaded, by (source, entity, name, sha256)."""
+    """Drop-folder files already loaded, by (source, entity, name, sha256). The file is read
+    once per ledger (one ledger per load) and `add` keeps what was read current: asking per
+    file would read the whole ledger again for every file, time growing with files x history."""
 
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / "state" / "drop_ledger.jsonl"
+        self._read: set[tuple[str, str, str, str]] | None = None
 
     def _entries(self) -> set[tuple[str, str, str, str]]:
-        if not self.path.exists():
-            return set()
-        entries = set()
-        for line in self.path.read_text().splitlines():
-            if line.strip():
-                row = json.loads(line)
-                entries.add((row["source"], row["entity"], row["name"], row["sha256"]))
-        return entries
+        if self._read is None:
+            self._read = set()
+            if self.path.exists():
+                for line in self.path.read_text().splitlines():
+                    if line.strip():
+                        row = json.loads(line)
+                        self._read.add((row["source"], row["entity"], row["name"],
+                                        row["sha256"]))
+        return self._read
 
     def seen(self, source: str, entity: str, name: str, sha256: str) -> bool:
         return (source, entity, name, sha256) in self._entries()
@@ -171,3 +175,4 @@ class DropLedger:
             handle.write(json.dumps(row) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+        self._entries().add((source, entity, name, sha256))

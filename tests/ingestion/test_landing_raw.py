@@ -148,6 +148,34 @@ def test_drop_folder_loads_each_file_once(tmp_path: Path) -> None:
     assert load_drop_folder(drop, data, "kobo").files_loaded == 1
 
 
+def test_drop_folder_reads_its_ledger_once_per_load(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thirty files, loaded, then a second load that skips them all: the ledger file is read
+    once per load, not once per file (which grew as files x history)."""
+    drop = tmp_path / "drop" / "kobo"
+    folder = drop / "feedback"
+    folder.mkdir(parents=True)
+    for i in range(30):
+        (folder / f"day{i:02d}.jsonl").write_text(json.dumps({"_id": i}) + "\n")
+    data = tmp_path / "data"
+    reads: list[Path] = []
+    real = Path.read_text
+
+    def counted(self: Path, *args: object, **kwargs: object) -> str:
+        if self.name == "drop_ledger.jsonl":
+            reads.append(self)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", counted)
+    first = load_drop_folder(drop, data, "kobo")
+    assert (first.files_loaded, first.records, reads) == (30, 30, [])  # no ledger yet
+    again = load_drop_folder(drop, data, "kobo")
+    assert (again.files_loaded, again.files_skipped, len(reads)) == (0, 30, 1)
+    (folder / "day30.jsonl").write_text(json.dumps({"_id": 30}) + "\n")
+    third = load_drop_folder(drop, data, "kobo")
+    assert (third.files_loaded, third.files_skipped, len(reads)) == (1, 30, 2)
+
+
 def test_cursor_store_round_trip(tmp_path: Path) -> None:
     cursors = CursorStore(tmp_path)
     assert cursors.get("zendesk", "tickets") is None
