@@ -88,14 +88,21 @@ def _check(cmd: list[str | Path], **kwargs: object) -> subprocess.CompletedProce
 
 @pytest.mark.slow
 def test_pip_install_into_a_fresh_venv_runs_a_month(tmp_path: Path) -> None:
-    """`pip install -r requirements.lock` and `pip install -e` alone, then `saypro run`."""
+    """`pip install -r requirements.lock` and `pip install -e` alone, then `saypro run`.
+
+    The lock is installed as it stands (`--no-deps`: it pins every dependency, so pip's
+    resolver only repeats it) and `pip check` then confirms that what it pins fits together;
+    no bytecode is compiled ahead (`--no-compile`: imports compile what they use). Both
+    change nothing the run sees and take the install from about 120 s to 50 s."""
     checkout = _working_tree_copy(tmp_path / "checkout")
     assert not (checkout / "dbt_project" / "target").exists()
     venv = tmp_path / "venv"
     _check([sys.executable, "-m", "venv", venv], timeout=300)
-    pip = [venv / "bin" / "python", "-m", "pip", "install", "--quiet"]
-    _check([*pip, "-r", checkout / "requirements.lock"], timeout=1800)
-    _check([*pip, "--no-deps", "-e", checkout], timeout=600)
+    pip = [venv / "bin" / "python", "-m", "pip"]
+    install = [*pip, "install", "--quiet", "--no-deps", "--no-compile"]
+    _check([*install, "-r", checkout / "requirements.lock"], timeout=1800)
+    _check([*install, "-e", checkout], timeout=600)
+    _check([*pip, "check"], timeout=300)
 
     # Nothing of this test's venv on PATH, and no PYTHONPATH (a checkout there would shadow
     # the editable install): the new venv must find its own dbt and its own checkout.
