@@ -214,7 +214,9 @@ def test_a_failed_batch_keeps_none_of_its_events(tmp_path: Path,
 
 def test_a_run_s_planned_events_reach_the_storage_as_one_batch(
         home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(storage.EVENT_BATCH_SIZE_VARIABLE, raising=False)
+    # Unset, as in a new process; restored after the test (the storage sets it).
+    monkeypatch.setenv(storage.EVENT_BATCH_SIZE_VARIABLE, "0")
+    monkeypatch.delenv(storage.EVENT_BATCH_SIZE_VARIABLE)
     batches: list[int] = []
     real = storage.EngineKeepingSqliteEventLogStorage.store_event_batch
     monkeypatch.setattr(storage.EngineKeepingSqliteEventLogStorage, "store_event_batch",
