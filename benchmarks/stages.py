@@ -5,14 +5,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import resource
-import shlex
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -22,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+
+from sandbox.process import sandbox_process
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -51,37 +50,6 @@ def generate(workdir: Path, scale: float) -> dict:
     seconds = time.perf_counter() - start
     records = sum(v for v in manifest.get("counts", {}).values() if isinstance(v, int))
     return {"seconds": seconds, "records": records, "records_per_s": records / seconds}
-
-
-@contextlib.contextmanager
-def _sandbox_process(sample: Path,
-                     latency: float = 0.0) -> Iterator[tuple[dict, dict, int]]:
-    """`saypro sandbox` in its own process, as a vendor would be: its CPU does not compete
-    for this process's GIL and its memory is not counted as the connectors'. Yields the API
-    variables, the emulators' figures (filled in once stopped: peak RSS, CPU) and their pid."""
-    cmd = [str(Path(sys.executable).with_name("saypro")), "sandbox", "--data", str(sample),
-           "--port-base", "0", "--latency", str(latency)]
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    env: dict[str, str] = {}
-    figures: dict = {}
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("export "):
-            name, _, value = line[len("export "):].strip().partition("=")
-            env[name] = shlex.split(value)[0]
-        if line.startswith("Faults:"):
-            break
-    if proc.poll() is not None or not env:
-        raise RuntimeError(f"saypro sandbox did not start (exit code {proc.poll()})")
-    figures["startup_s"] = time.perf_counter() - started  # includes building the index
-    try:
-        yield env, figures, proc.pid
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _, _, usage = os.wait4(proc.pid, 0)
-        figures["peak_rss_mb"] = usage.ru_maxrss / 1024
-        figures["cpu_s"] = usage.ru_utime + usage.ru_stime
 
 
 def _own_peak_mb() -> float:
@@ -114,10 +82,10 @@ def pull(workdir: Path) -> dict:
 
     log = logging.getLogger("bench")
     figures: dict = {}
-    with _sandbox_process(workdir / "sample") as (api_env, sandbox_figures, emulator_pid):
-        settings = Settings.from_env({**_env(workdir), **api_env})
+    with sandbox_process(workdir / "sample") as sandbox:
+        settings = Settings.from_env({**_env(workdir), **sandbox.env})
         for source in SOURCES:
-            cpu, emulator_cpu = _cpu_seconds(), _cpu_seconds(emulator_pid)
+            cpu, emulator_cpu = _cpu_seconds(), _cpu_seconds(sandbox.pid)
             start = time.perf_counter()
             result = pull_source(source, settings, log)
             seconds = time.perf_counter() - start
@@ -131,13 +99,14 @@ def pull(workdir: Path) -> dict:
                 "records_per_s": records / seconds if seconds else None,
                 "merge_s": result.merge_seconds,
                 "connector_cpu_s": _cpu_seconds() - cpu,
-                "emulator_cpu_s": _cpu_seconds(emulator_pid) - emulator_cpu}
+                "emulator_cpu_s": _cpu_seconds(sandbox.pid) - emulator_cpu}
     total_records = sum(f["records"] for f in figures.values())
     total_seconds = sum(f["seconds"] for f in figures.values())
     return {"sources": figures, "records": total_records, "seconds": total_seconds,
             "records_per_s": total_records / total_seconds,
             "connector_cpu_s": sum(f["connector_cpu_s"] for f in figures.values()),
-            "connector_peak_rss_mb": _own_peak_mb(), "sandbox": sandbox_figures}
+            "connector_peak_rss_mb": _own_peak_mb(),
+            "sandbox": {"startup_s": sandbox.startup_s, **sandbox.stopped}}
 
 
 def dlt_pull(workdir: Path) -> dict:
@@ -158,8 +127,8 @@ def dlt_pull(workdir: Path) -> dict:
     root = workdir / "dlt"
     shutil.rmtree(root, ignore_errors=True)
     figures: dict = {}
-    with _sandbox_process(workdir / "sample") as (api_env, sandbox_figures, emulator_pid):
-        settings = Settings.from_env({**_env(workdir), **api_env})
+    with sandbox_process(workdir / "sample") as sandbox:
+        settings = Settings.from_env({**_env(workdir), **sandbox.env})
         configs = {"zendesk": _dlt_zendesk(settings, zendesk._start_time(settings.start_date)),
                    "matomo": _dlt_matomo(settings, matomo._days(
                        settings.start_date, settings.timezone, None, datetime.now(UTC)))}
@@ -168,7 +137,7 @@ def dlt_pull(workdir: Path) -> dict:
                 pipeline_name=f"bench_{source}", pipelines_dir=str(root / "pipelines"),
                 destination=dlt.destinations.duckdb(str(root / f"dlt_{source}.duckdb")),
                 dataset_name=source)
-            cpu, emulator_cpu = _cpu_seconds(), _cpu_seconds(emulator_pid)
+            cpu, emulator_cpu = _cpu_seconds(), _cpu_seconds(sandbox.pid)
             start = time.perf_counter()
             pipeline.run(rest_api_source(config, name=source, max_table_nesting=0))
             seconds = time.perf_counter() - start
@@ -179,8 +148,9 @@ def dlt_pull(workdir: Path) -> dict:
                 "rows": sum(n for table, n in counts.items() if not table.startswith("_dlt")),
                 "tables": len([t for t in counts if not t.startswith("_dlt")]),
                 "cpu_s": _cpu_seconds() - cpu,
-                "emulator_cpu_s": _cpu_seconds(emulator_pid) - emulator_cpu}
-    return {"sources": figures, "dlt_version": dlt.__version__, "sandbox": sandbox_figures}
+                "emulator_cpu_s": _cpu_seconds(sandbox.pid) - emulator_cpu}
+    return {"sources": figures, "dlt_version": dlt.__version__,
+            "sandbox": {"startup_s": sandbox.startup_s, **sandbox.stopped}}
 
 
 DLT_TABLES = {"zendesk": ("users", "tickets", "ticket_events", "articles"),
@@ -291,8 +261,8 @@ def moodle_latency(workdir: Path) -> dict:
         generate_sample(root / "sample", scale=3.3, seed=7)
     shutil.rmtree(root / "data", ignore_errors=True)
     latency = 0.02
-    with _sandbox_process(root / "sample", latency) as (api_env, _, _):
-        settings = Settings.from_env({**_env(root), **api_env})
+    with sandbox_process(root / "sample", latency) as sandbox:
+        settings = Settings.from_env({**_env(root), **sandbox.env})
         start = time.perf_counter()
         result = pull_source("moodle", settings, logging.getLogger("bench"))
         seconds = time.perf_counter() - start
@@ -322,8 +292,8 @@ def http_call_floor(workdir: Path) -> dict:
 
     calls = 3000
     function = "core_completion_get_course_completion_status"
-    with _sandbox_process(workdir / "sample") as (api_env, _, _):
-        base, token = api_env["MOODLE_BASE_URL"], api_env["MOODLE_TOKEN"]
+    with sandbox_process(workdir / "sample") as sandbox:
+        base, token = sandbox.env["MOODLE_BASE_URL"], sandbox.env["MOODLE_TOKEN"]
         url = base.rstrip("/") + PATH
         moodle = MoodleCaller(HttpClient("moodle", base, "MOODLE_TOKEN"), token)
         courses, _ = moodle.call("core_course_get_courses")
@@ -599,8 +569,8 @@ def monthly_run(workdir: Path) -> dict:
     shutil.rmtree(target, ignore_errors=True)
     previous = _dbt(workdir, ["parse", "--target-path", str(target)], timings=False,
                     settings={"as_of": "2025-12-01"})
-    with _sandbox_process(workdir / "sample") as (api_env, _, _):
-        os.environ.update(api_env)
+    with sandbox_process(workdir / "sample") as sandbox:
+        os.environ.update(sandbox.env)
         start = time.perf_counter()
         from orchestration.runner import PipelineRunner, prepare_dagster_home
 

@@ -157,7 +157,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     from orchestration.warehouse import set_aside_summary
     from sandbox.generator import generate
-    from sandbox.server import start_sandbox
+    from sandbox.process import sandbox_process
 
     settings = _settings()
     os.environ.setdefault("SAYPRO_PII_SALT", DEMO_PII_SALT)
@@ -168,10 +168,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"Generating sample organisation data in {sample_dir} ...", flush=True)
         generate(sample_dir, scale=args.scale, seed=args.seed)
     prepare_dagster_home(settings.data_dir)
-    with start_sandbox(sample_dir) as sandbox:
-        os.environ.update(sandbox.env())
+    # The emulators serve from a process of their own, as the vendors' servers would, so the
+    # pulls have this process's interpreter to themselves.
+    with sandbox_process(sample_dir) as sandbox:
+        os.environ.update(sandbox.env)
         print("Vendor emulators on loopback: " + ", ".join(
-            f"{k}={v}" for k, v in sandbox.env().items() if k.endswith("BASE_URL")), flush=True)
+            f"{k}={v}" for k, v in sandbox.env.items() if k.endswith("BASE_URL")), flush=True)
         runner = PipelineRunner()
         months = months_between(*DEMO_MONTHS)
         print(f"Pulling, validating and building {months[0]}..{months[-1]} ...", flush=True)
