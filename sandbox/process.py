@@ -5,6 +5,7 @@ the pulls run about as fast as against real APIs (`saypro demo`, the benchmarks)
 from __future__ import annotations
 
 import os
+import resource
 import shlex
 import signal
 import subprocess
@@ -18,6 +19,8 @@ from pathlib import Path
 
 READY_LINE = "Faults:"
 """`saypro sandbox` prints its `export NAME=value` lines, then this line once it serves."""
+STOP_TIMEOUT_S = 30.0
+"""How long the emulators get to stop after SIGTERM before they are killed."""
 
 
 @dataclass
@@ -59,8 +62,21 @@ def sandbox_process(sample: Path, latency: float = 0.0) -> Iterator[SandboxProce
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+            usage = _reap(proc)
     if usage is not None:
         handle.stopped.update(peak_rss_mb=usage.ru_maxrss / 1024,
                               cpu_s=usage.ru_utime + usage.ru_stime)
+
+
+def _reap(proc: subprocess.Popen[str]) -> resource.struct_rusage:
+    """Wait for `proc` to end (killed if it has not within STOP_TIMEOUT_S) and return its
+    resource usage; reaped here, so Popen is told its exit code."""
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return usage
+        if time.monotonic() > deadline:
+            proc.kill()
+        time.sleep(0.02)
