@@ -106,7 +106,7 @@ def pull(workdir: Path) -> dict:
             "records_per_s": total_records / total_seconds,
             "connector_cpu_s": sum(f["connector_cpu_s"] for f in figures.values()),
             "connector_peak_rss_mb": _own_peak_mb(),
-            "sandbox": {"startup_s": sandbox.startup_s, **sandbox.stopped}}
+            "sandbox": sandbox.figures()}
 
 
 def dlt_pull(workdir: Path) -> dict:
@@ -150,7 +150,7 @@ def dlt_pull(workdir: Path) -> dict:
                 "cpu_s": _cpu_seconds() - cpu,
                 "emulator_cpu_s": _cpu_seconds(sandbox.pid) - emulator_cpu}
     return {"sources": figures, "dlt_version": dlt.__version__,
-            "sandbox": {"startup_s": sandbox.startup_s, **sandbox.stopped}}
+            "sandbox": sandbox.figures()}
 
 
 DLT_TABLES = {"zendesk": ("users", "tickets", "ticket_events", "articles"),

@@ -130,6 +130,7 @@ def cmd_realdata(args: argparse.Namespace) -> int:
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from sandbox.generator import generate
+    from sandbox.process import READY_LINE
     from sandbox.server import start_sandbox
 
     data = args.data or _settings().data_dir / "sample"
@@ -142,7 +143,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         print(f"Vendor emulators serving {data}. Point the pipeline at them with:", flush=True)
         for name, value in sandbox.env().items():
             print(f"export {name}={shlex.quote(value)}")
-        print("Faults: POST /__sandbox/faults on any of them. Ctrl-C stops.", flush=True)
+        print(f"{READY_LINE} POST /__sandbox/faults on any of them. Ctrl-C stops.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     return 0

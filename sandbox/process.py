@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 READY_LINE = "Faults:"
-"""`saypro sandbox` prints its `export NAME=value` lines, then this line once it serves."""
+"""`saypro sandbox` prints its `export NAME=value` lines, then a line starting with this once it
+serves."""
 STOP_TIMEOUT_S = 30.0
 """How long the emulators get to stop after SIGTERM before they are killed."""
 
@@ -32,6 +33,10 @@ class SandboxProcess:
     pid: int
     startup_s: float
     stopped: dict[str, float] = field(default_factory=dict)
+
+    def figures(self) -> dict[str, float]:
+        """Start-up seconds, and peak RSS and CPU seconds once stopped (the benchmarks)."""
+        return {"startup_s": self.startup_s, **self.stopped}
 
 
 @contextmanager
@@ -71,12 +76,12 @@ def sandbox_process(sample: Path, latency: float = 0.0) -> Iterator[SandboxProce
 def _reap(proc: subprocess.Popen[str]) -> resource.struct_rusage:
     """Wait for `proc` to end (killed if it has not within STOP_TIMEOUT_S) and return its
     resource usage; reaped here, so Popen is told its exit code."""
-    deadline = time.monotonic() + STOP_TIMEOUT_S
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            return usage
-        if time.monotonic() > deadline:
+    deadline: float | None = time.monotonic() + STOP_TIMEOUT_S
+    while not (reaped := os.wait4(proc.pid, os.WNOHANG))[0]:
+        if deadline is not None and time.monotonic() > deadline:
             proc.kill()
+            deadline = None
         time.sleep(0.02)
+    _, status, usage = reaped
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage

@@ -29,6 +29,7 @@ def test_serves_the_sample_until_the_block_ends(sandbox_data: Path) -> None:
     with pytest.raises(requests.ConnectionError):
         requests.get(sandbox.env["ZENDESK_BASE_URL"], timeout=5)
     assert sandbox.stopped["cpu_s"] > 0 and sandbox.stopped["peak_rss_mb"] > 0
+    assert set(sandbox.figures()) == {"startup_s", "cpu_s", "peak_rss_mb"}
 
 
 def test_a_sandbox_that_cannot_start_names_its_data(tmp_path: Path) -> None:
