@@ -21,10 +21,14 @@ $(INSTALLED): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-# Dagster reads the dbt manifest at import time; re-parse only when dbt files change. Parsing
-# does not hash, so the PII salt is kept out of it (dbt would store it in target/).
+# Dagster reads the dbt manifest at import time; re-parse only when dbt files change. In the
+# environment of every parse (orchestration/dbt_runner.py, parse_environment): no PII salt (dbt
+# would store it in target/), no engine, the warehouse by its file name alone, so that this
+# parse is where the first parse of any data dir starts.
 $(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
-	cd dbt_project && env -u SAYPRO_PII_SALT -u SAYPRO_ENGINE $(BIN)/dbt parse --profiles-dir . --quiet
+	cd dbt_project && env -u SAYPRO_PII_SALT -u SAYPRO_ENGINE \
+	  SAYPRO_WAREHOUSE="$$(basename "$${SAYPRO_WAREHOUSE:-warehouse.duckdb}")" \
+	  $(BIN)/dbt parse --profiles-dir . --quiet
 	@touch $@
 
 manifest: $(MANIFEST)

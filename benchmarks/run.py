@@ -128,7 +128,7 @@ def write_results(path: Path, results: dict[float, dict[str, dict]], facts: dict
                               "Dagster overhead per step")
                 if "previous_parse_s" in fig:
                     throughput += ("; from the month before's dbt parse (a first run in a "
-                                   "new data dir parses in full first)")
+                                   "new data dir starts from the project's)")
                 if "experiment_share" in fig:
                     throughput += (f"; experiments {fig['experiment_s']:.1f} s, "
                                    f"{fig['experiment_share']:.1%} of the run")

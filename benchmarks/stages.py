@@ -383,11 +383,19 @@ def validate(workdir: Path) -> dict:
 
 
 def _dbt(workdir: Path, args: list[str], timings: bool = True,
-         settings: dict[str, str] | None = None) -> dict:
+         settings: dict[str, str] | None = None, as_the_pipeline_parses: bool = False) -> dict:
     """One dbt command; `settings` are passed as the Dagster assets pass them
-    (SAYPRO_DBT_<NAME> environment variables, see orchestration/defs/dbt.py)."""
+    (SAYPRO_DBT_<NAME> environment variables, see orchestration/defs/dbt.py). A parse
+    `as_the_pipeline_parses` is made in the pipeline's parse environment (no salt, the warehouse
+    by its file name: orchestration/dbt_runner.py, `parse_environment`)."""
+    from orchestration.dbt_runner import parse_environment
+
     dbt = Path(sys.executable).with_name("dbt")
     env = _env(workdir) | {f"SAYPRO_DBT_{k.upper()}": v for k, v in (settings or {}).items()}
+    if as_the_pipeline_parses:
+        changes = parse_environment(env)
+        env = {k: v for k, v in env.items() if k not in changes}
+        env.update({k: v for k, v in changes.items() if v is not None})
     start = time.perf_counter()
     proc = subprocess.run([str(dbt), *args, "--profiles-dir", "."], cwd=DBT_DIR,
                           env=env, capture_output=True, text=True)
@@ -564,11 +572,11 @@ def monthly_run(workdir: Path) -> dict:
     shutil.rmtree(home, ignore_errors=True)
     os.environ["DAGSTER_HOME"] = str(home)
     # A scheduled run starts where the month before left dbt's target folder: its parse file
-    # (a first run in a new data dir parses the project in full: `dbt_parse`'s full parse).
+    # (a first run in a new data dir starts from the project's own parse, `make manifest`).
     target = workdir / "data" / "dbt_target"
     shutil.rmtree(target, ignore_errors=True)
     previous = _dbt(workdir, ["parse", "--target-path", str(target)], timings=False,
-                    settings={"as_of": "2025-12-01"})
+                    settings={"as_of": "2025-12-01"}, as_the_pipeline_parses=True)
     with sandbox_process(workdir / "sample") as sandbox:
         os.environ.update(sandbox.env)
         start = time.perf_counter()

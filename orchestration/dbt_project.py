@@ -16,6 +16,8 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
+from orchestration.dbt_runner import PARTIAL_PARSE_FILE, parse_environment
+
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 # Measured: about 5 s on two cores; said with some margin for slower machines.
 PARSE_SECONDS = 10
@@ -25,15 +27,18 @@ log = logging.getLogger(__name__)
 
 def parse_project(project: DbtProject) -> None:
     """Write the project's manifest with `dbt parse`, run by this interpreter (the venv need not
-    be on PATH). The files are moved into place once complete, as other processes may be
-    reading them. SAYPRO_PII_SALT is left out: parsing never hashes, and dbt stores the values of
-    the variables it reads in its partial-parse file."""
+    be on PATH), in the environment of every parse (`dbt_runner.parse_environment`: no PII salt,
+    the warehouse by its file name). The files are moved into place once complete, as other
+    processes may be reading them; the partial-parse file is where the first parse of a new data
+    dir starts."""
     target = project.project_dir / project.target_path
     target.mkdir(parents=True, exist_ok=True)
     # The manifest Dagster reads is the DuckDB target's whatever SAYPRO_ENGINE says: one asset
     # graph for both engines (models that Spark writes as tables but DuckDB inlines are no
     # assets; orchestration/spark_step.py builds them with their readers).
-    env = {k: v for k, v in os.environ.items() if k not in ("SAYPRO_PII_SALT", "SAYPRO_ENGINE")}
+    changes = parse_environment(os.environ)
+    env = {k: v for k, v in os.environ.items() if k not in changes}
+    env.update({k: v for k, v in changes.items() if v is not None})
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     with tempfile.TemporaryDirectory(dir=target, prefix=".parse-") as scratch:
         result = subprocess.run(
@@ -45,7 +50,7 @@ def parse_project(project: DbtProject) -> None:
         if result.returncode != 0:
             raise RuntimeError(f"`dbt parse` of {project.project_dir} failed:\n"
                                + (result.stdout + result.stderr)[-3000:])
-        partial = Path(scratch) / "partial_parse.msgpack"  # absent if partial parsing is off
+        partial = Path(scratch) / PARTIAL_PARSE_FILE  # absent if partial parsing is off
         if partial.exists():
             os.replace(partial, target / partial.name)
         os.replace(Path(scratch) / "manifest.json", project.manifest_path)

@@ -11,9 +11,11 @@ own translation, exactly as for its CLI resource. See docs/ARCHITECTURE.md, "dbt
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,13 +31,14 @@ from dagster_dbt.asset_utils import (
 )
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
-from ingestion.settings import Settings
+from ingestion.settings import WAREHOUSE_FILE, Settings
 
 # Settings that the profile (profiles.yml) and its plugins read: a change means another
-# connection, and dbt parses again, as it would from the command line.
-PROFILE_VARIABLES = ("SAYPRO_WAREHOUSE", "SAYPRO_DATA_DIR", "SAYPRO_TIMEZONE",
-                     "SAYPRO_DUCKDB_MEMORY_LIMIT", "SAYPRO_DUCKDB_THREADS", "SAYPRO_ENGINE",
-                     "SAYPRO_LAKE_URI")
+# connection, and dbt parses again, as it would from the command line. dbt parses with the
+# warehouse's file name, not its folder: see `parse_environment`.
+PROFILE_VARIABLES = ("SAYPRO_WAREHOUSE", "SAYPRO_TIMEZONE", "SAYPRO_DUCKDB_MEMORY_LIMIT",
+                     "SAYPRO_DUCKDB_THREADS", "SAYPRO_LAKE_URI")
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 PROJECT_FOLDERS = ("models", "macros", "seeds", "tests", "plugins", "snapshots")
 LOGGED_LEVELS = {"info", "warn", "error"}
 # The events dagster-dbt turns into Dagster outputs and check results.
@@ -46,11 +49,49 @@ class DbtStepError(Exception):
     """A dbt step that did not succeed; the message holds dbt's own error lines."""
 
 
+def parse_environment(environ: Mapping[str, str]) -> dict[str, str | None]:
+    """What every dbt parse of the project changes in the environment (None: left out).
+
+    - The warehouse is given by its file name alone. dbt starts from an earlier parse (partial
+      parsing) only if the profile's connection settings are the same, the warehouse's path
+      among them, so the first run in each new data dir parsed the whole project (about 7 CPU
+      s). Parsing never opens the warehouse, and what it writes depends on the file's name only
+      (dbt-duckdb names the database after it): parsed this way, the project's own parse
+      (`make manifest`) is where the first parse of any data dir starts.
+    - No PII salt: parsing never hashes, and dbt stores the values of the variables it reads
+      during parsing in its partial-parse file.
+    - No engine: the manifest is the DuckDB target's (orchestration/dbt_project.py)."""
+    warehouse = environ.get("SAYPRO_WAREHOUSE") or WAREHOUSE_FILE
+    return {"SAYPRO_WAREHOUSE": Path(warehouse).name, "SAYPRO_PII_SALT": None,
+            "SAYPRO_ENGINE": None}
+
+
+@contextmanager
+def _parsing_environment() -> Iterator[None]:
+    """`parse_environment` applied to this process's environment, restored afterwards."""
+    changes = parse_environment(os.environ)
+    saved = {name: os.environ.get(name) for name in changes}
+    try:
+        for name, value in changes.items():
+            _set_variable(name, value)
+        yield
+    finally:
+        for name, value in saved.items():
+            _set_variable(name, value)
+
+
+def _set_variable(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
 @dataclass(frozen=True)
 class _ParseKey:
     project_dir: str
     target_path: str
-    profile_settings: tuple[str | None, ...]
+    parse_settings: tuple[str | None, ...]
     project_files: tuple[int, float]
 
 
@@ -86,26 +127,26 @@ def _run_args() -> list[str]:
 
 
 def _manifest(project_dir: Path, target_path: Path) -> Any:
-    """The parsed project for this warehouse, parsed at most once per process and change (dbt's
-    partial parsing makes the first parse of a known target folder short)."""
+    """The parsed project for this target folder, parsed at most once per process and change. A
+    target folder without a parse of its own (a new data dir) starts from the project's: dbt
+    then parses only what differs from it (its partial parsing checks every file, variable and
+    setting itself)."""
     from dbt.cli.main import dbtRunner
 
-    key = _ParseKey(str(project_dir), str(target_path),
-                    tuple(os.environ.get(name) for name in PROFILE_VARIABLES),
-                    _project_fingerprint(project_dir))
-    if key not in _parsed:
-        # Parsing never hashes, so it never needs the salt; dbt also stores the values of the
-        # variables it reads during parsing in its partial-parse file.
-        salt = os.environ.pop("SAYPRO_PII_SALT", None)
-        try:
+    with _parsing_environment():
+        key = _ParseKey(str(project_dir), str(target_path),
+                        tuple(os.environ.get(name) for name in PROFILE_VARIABLES),
+                        _project_fingerprint(project_dir))
+        if key not in _parsed:
+            own, project_parse = (target_path / PARTIAL_PARSE_FILE,
+                                  project_dir / "target" / PARTIAL_PARSE_FILE)
+            if not own.exists() and project_parse.exists():
+                shutil.copyfile(project_parse, own)
             result = dbtRunner().invoke(["parse", *_common_args(project_dir, target_path)])
-        finally:
-            if salt is not None:
-                os.environ["SAYPRO_PII_SALT"] = salt
-        if not result.success:
-            raise DbtStepError(f"dbt could not parse {project_dir}: {result.exception}")
-        _parsed.clear()  # one warehouse per process at a time; keep memory flat in long runs
-        _parsed[key] = result.result
+            if not result.success:
+                raise DbtStepError(f"dbt could not parse {project_dir}: {result.exception}")
+            _parsed.clear()  # one warehouse per process at a time; keep memory flat in long runs
+            _parsed[key] = result.result
     return _parsed[key]
 
 

@@ -2,8 +2,11 @@
 
 {#- The local time zone (DESIGN.md section 6): var('timezone') when given, else SAYPRO_TIMEZONE.
     Read here, not in dbt_project.yml: an environment variable that dbt_project.yml reads and
-    that differs from the last parse makes dbt parse the whole project again. -#}
+    that differs from the last parse makes dbt parse the whole project again. Read only when
+    models run, as run_setting() does: a parse then does not depend on it, and the project's
+    parse is where every data dir's first parse starts (orchestration/dbt_runner.py). -#}
 {% macro local_timezone() -%}
+    {%- if not execute -%} {{- return(var('timezone', none)) -}} {%- endif -%}
     {{- return(var('timezone', none) or env_var('SAYPRO_TIMEZONE', 'Africa/Johannesburg')) -}}
 {%- endmacro %}
 

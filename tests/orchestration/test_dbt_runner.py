@@ -6,9 +6,10 @@ import json
 import os
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from orchestration.dbt_runner import invoke_dbt
+from orchestration.dbt_runner import PARTIAL_PARSE_FILE, invoke_dbt, parse_environment
 from tests.conftest import AS_OF, DBT_PROJECT, SampleBuild
 
 MODEL = "stg_zendesk__users"
@@ -62,3 +63,44 @@ def test_debug_lines_come_back_when_asked(step_env: Path,
     log = (step_env / "dbt.log").read_text()
     assert "[debug]" in log
     assert "create table" in log.lower(), "the SQL of the model's queries"
+
+
+def test_a_new_target_folder_starts_from_the_projects_parse(
+        step_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first step in a new data dir parses only what differs from the project's own parse
+    (`make manifest`), here nothing, although the warehouse is in another folder; the parse
+    never opens a warehouse, the build writes to the real one, and the environment is as
+    before."""
+    assert (DBT_PROJECT / "target" / PARTIAL_PARSE_FILE).is_file(), "run `make manifest`"
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # a warehouse opened by its file name alone would land here
+    before = dict(os.environ)
+
+    _build_one_model(step_env)
+
+    log = (step_env / "dbt.log").read_text()
+    assert "Partial parsing enabled, no changes found, skipping parsing" in log
+    assert "full parse" not in log.lower()
+    assert (step_env / PARTIAL_PARSE_FILE).is_file()
+    assert list(elsewhere.iterdir()) == []
+    warehouse = Path(os.environ["SAYPRO_WAREHOUSE"])
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        built = con.execute("select count(*) from duckdb_tables() "
+                            "where schema_name = 'staging' and table_name = ?", [MODEL]).fetchone()
+    assert built == (1,)
+    assert dict(os.environ) == before
+
+
+@pytest.mark.parametrize(("warehouse", "name"), [
+    (None, "warehouse.duckdb"),
+    ("/srv/saypro/data/warehouse.duckdb", "warehouse.duckdb"),
+    ("relative/dir/saypro.duckdb", "saypro.duckdb"),
+])
+def test_dbt_parses_with_the_warehouse_file_name_and_no_salt(
+        warehouse: str | None, name: str) -> None:
+    environ = {"SAYPRO_PII_SALT": "secret", "SAYPRO_ENGINE": "spark", "SAYPRO_TIMEZONE": "UTC"}
+    if warehouse:
+        environ["SAYPRO_WAREHOUSE"] = warehouse
+    assert parse_environment(environ) == {
+        "SAYPRO_WAREHOUSE": name, "SAYPRO_PII_SALT": None, "SAYPRO_ENGINE": None}
