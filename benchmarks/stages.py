@@ -382,6 +382,12 @@ def validate(workdir: Path) -> dict:
             "cpu_s": _cpu_seconds() - cpu, "load_1m": [load_1m, os.getloadavg()[0]]}
 
 
+def _cli_target(workdir: Path) -> Path:
+    """dbt's target folder of the command-line stages: never the project's own, whose parse is
+    where the pipeline's parses start (orchestration/dbt_runner.py, `parse_environment`)."""
+    return workdir / "data" / "dbt_target_cli"
+
+
 def _dbt(workdir: Path, args: list[str], timings: bool = True,
          settings: dict[str, str] | None = None, as_the_pipeline_parses: bool = False) -> dict:
     """One dbt command; `settings` are passed as the Dagster assets pass them
@@ -392,6 +398,9 @@ def _dbt(workdir: Path, args: list[str], timings: bool = True,
 
     dbt = Path(sys.executable).with_name("dbt")
     env = _env(workdir) | {f"SAYPRO_DBT_{k.upper()}": v for k, v in (settings or {}).items()}
+    target = _cli_target(workdir)
+    if "--target-path" not in args:
+        args = [*args, "--target-path", str(target)]
     if as_the_pipeline_parses:
         changes = parse_environment(env)
         env = {k: v for k, v in env.items() if k not in changes}
@@ -404,18 +413,18 @@ def _dbt(workdir: Path, args: list[str], timings: bool = True,
         raise RuntimeError(proc.stdout[-4000:])
     if not timings:
         return {"seconds": seconds}
-    results = json.loads((DBT_DIR / "target" / "run_results.json").read_text())
+    results = json.loads((target / "run_results.json").read_text())
     timings = sorted(((r["unique_id"], r["execution_time"]) for r in results["results"]),
                      key=lambda x: -x[1])
     by_type: dict[str, float] = {}
     for unique_id, node_seconds in timings:
         kind = unique_id.split(".")[0]
         by_type[kind] = round(by_type.get(kind, 0.0) + node_seconds, 1)
-    experiments = experiment_nodes(DBT_DIR / "target" / "manifest.json")
+    experiments = experiment_nodes(target / "manifest.json")
     return {"seconds": seconds, "nodes": len(timings),
             "node_seconds": sum(t for _, t in timings), "node_seconds_by_type": by_type,
             "experiment_node_s": sum(t for u, t in timings if u in experiments),
-            "view_node_s": _median_view_seconds(timings),
+            "view_node_s": _median_view_seconds(timings, target / "manifest.json"),
             "slowest": [[u.split(".")[-1], round(t, 2)] for u, t in timings[:8]]}
 
 
@@ -429,10 +438,10 @@ def experiment_nodes(manifest_path: Path) -> set[str]:
     return own | tests
 
 
-def _median_view_seconds(timings: list[tuple[str, float]]) -> float | None:
+def _median_view_seconds(timings: list[tuple[str, float]], manifest: Path) -> float | None:
     """dbt's own cost per model: creating a view does no data work, so a view node's seconds
     are dbt's per-model overhead (statements, transaction, relation cache)."""
-    nodes = json.loads((DBT_DIR / "target" / "manifest.json").read_text())["nodes"]
+    nodes = json.loads(manifest.read_text())["nodes"]
     views = [t for u, t in timings
              if nodes.get(u, {}).get("config", {}).get("materialized") == "view"]
     return statistics.median(views) if views else None
@@ -698,7 +707,7 @@ def raw_lake(workdir: Path) -> dict:
 
     # compiled against the stages' warehouse: the same catalog name, `warehouse`
     _dbt(workdir, ["compile", "--select", "staging"], timings=False, settings=AS_OF)
-    models = sorted((DBT_DIR / "target" / "compiled").rglob("staging/**/stg_*.sql"))
+    models = sorted((_cli_target(workdir) / "compiled").rglob("staging/**/stg_*.sql"))
     raw_tables = "|".join(f"{source}__{entity}" for source, entity in ENTITIES)
     on_lake = re.compile(rf'"raw"\."({raw_tables})"')
     reads: dict[str, list[float]] = {"table": [], "lake": []}
