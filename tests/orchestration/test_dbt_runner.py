@@ -75,6 +75,9 @@ def test_a_new_target_folder_starts_from_the_projects_parse(
     elsewhere = tmp_path / "cwd"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)  # a warehouse opened by its file name alone would land here
+    warehouse = Path(os.environ["SAYPRO_WAREHOUSE"])
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"drop table staging.{MODEL}")
     before = dict(os.environ)
 
     _build_one_model(step_env)
@@ -84,7 +87,6 @@ def test_a_new_target_folder_starts_from_the_projects_parse(
     assert "full parse" not in log.lower()
     assert (step_env / PARTIAL_PARSE_FILE).is_file()
     assert list(elsewhere.iterdir()) == []
-    warehouse = Path(os.environ["SAYPRO_WAREHOUSE"])
     with duckdb.connect(str(warehouse), read_only=True) as con:
         built = con.execute("select count(*) from duckdb_tables() "
                             "where schema_name = 'staging' and table_name = ?", [MODEL]).fetchone()
