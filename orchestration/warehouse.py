@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
@@ -10,15 +11,17 @@ import pandas as pd
 from ingestion.connection import connect
 
 
-def table_row_count(warehouse: Path, table: str) -> int:
+def table_row_counts(warehouse: Path, tables: Iterable[str]) -> dict[str, int]:
+    """Rows of each `schema.table` (0 for a table not yet created), on one connection: opening
+    the warehouse reads its whole catalog, 20 to 40 ms at every open."""
+    tables = list(tables)
     if not warehouse.exists():
-        return 0
+        return dict.fromkeys(tables, 0)
     with connect(warehouse) as con:
-        schema, name = table.split(".")
-        exists = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-            "AND table_name = ?", [schema, name]).fetchone()[0]
-        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] if exists else 0
+        existing = {f"{schema}.{name}" for schema, name in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
+        return {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                if table in existing else 0 for table in tables}
 
 
 def table_preview(warehouse: Path, table: str, limit: int = 10) -> pd.DataFrame:

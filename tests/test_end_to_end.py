@@ -10,6 +10,9 @@ import dagster as dg
 import duckdb
 import pytest
 
+from ingestion.raw import table_name
+from ingestion.sources import ENTITIES
+from orchestration.asset_keys import raw_asset_key
 from tests.conftest import clean_env
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,6 +80,12 @@ def test_runs_and_materialisations_are_on_the_instance(
         report = instance.fetch_materializations(
             dg.AssetKey(["reports", "quarterly_review"]), limit=10).records
         assert {r.partition_key for r in report} == {"2025-01", "2025-04", "2025-07", "2025-10"}
+        with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+            for source, entity in ENTITIES:
+                pulled = instance.get_latest_materialization_event(raw_asset_key(source, entity))
+                assert pulled is not None and pulled.asset_materialization is not None
+                rows = con.execute(f"SELECT count(*) FROM {table_name(source, entity)}").fetchone()
+                assert pulled.asset_materialization.metadata["dagster/row_count"].value == rows[0]
 
 
 @pytest.mark.slow

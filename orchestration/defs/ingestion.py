@@ -10,7 +10,7 @@ from ingestion.raw import table_name
 from ingestion.sources import SOURCES
 from orchestration.asset_keys import QUARANTINE_KEY, raw_asset_key
 from orchestration.resources import pipeline_settings
-from orchestration.warehouse import table_row_count
+from orchestration.warehouse import table_row_counts
 
 # Executors that run every step in the run's process: the jobs' own, and the one
 # `execute_in_process` (the `saypro` CLI) puts in its place.
@@ -55,13 +55,14 @@ def build_source_asset(declaration: SourceDeclaration) -> dg.AssetsDefinition:
             warm_up()
         result = pull_source(source, settings, context.log)
         shared = result.metadata()
+        rows_by_table = table_row_counts(settings.warehouse,
+                                         [table_name(source, entity) for entity in entities])
         for entity in entities:
-            rows = table_row_count(settings.warehouse, table_name(source, entity))
             yield dg.MaterializeResult(
                 asset_key=raw_asset_key(source, entity),
                 metadata={**{k: v for k, v in shared.items() if k.startswith(f"{entity}.")
                              or "." not in k},
-                          "dagster/row_count": rows},
+                          "dagster/row_count": rows_by_table[table_name(source, entity)]},
             )
 
     pull.__doc__ = declaration.description

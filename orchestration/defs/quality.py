@@ -8,7 +8,7 @@ import dagster as dg
 from ingestion.sources import ENTITIES
 from orchestration.asset_keys import QUARANTINE_KEY, raw_asset_key
 from orchestration.resources import WarehouseResource, pipeline_settings
-from orchestration.warehouse import table_row_count
+from orchestration.warehouse import table_row_counts
 
 
 def check_name(source: str, entity: str) -> str:
@@ -87,7 +87,8 @@ def quarantine(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             "rows_quarantined": quarantined,
             "rows_set_aside": sum(r.rows_set_aside for r in results),
             **set_aside,
-            "dagster/row_count": table_row_count(settings.warehouse, "quality.quarantine"),
+            "dagster/row_count": table_row_counts(
+                settings.warehouse, ["quality.quarantine"])["quality.quarantine"],
             "report": dg.MetadataValue.url(f"file://{report}"),
         }
     )

@@ -54,6 +54,8 @@ def test_bad_rows_are_quarantined_and_downstream_runs(tmp_path: Path) -> None:
         rows = con.execute("SELECT record_key, reason FROM quality.quarantine").fetchall()
     assert [r[0] for r in rows] == ["30"]
     assert "reslved" in rows[0][1]
+    [materialization] = result.asset_materializations_for_node("quality__quarantine")
+    assert materialization.metadata["dagster/row_count"].value == 1
 
 
 def test_blocking_failure_stops_downstream(tmp_path: Path) -> None:
