@@ -21,10 +21,10 @@ $(INSTALLED): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-# Dagster reads the dbt manifest at import time; re-parse only when dbt files change. In the
-# environment of every parse (orchestration/dbt_runner.py, parse_environment): no PII salt (dbt
-# would store it in target/), no engine, the warehouse by its file name alone, so that this
-# parse is where the first parse of any data dir starts.
+# Dagster reads the dbt manifest at import time; re-parse only when dbt files change. The DuckDB
+# target's (no engine), in the environment of every parse (orchestration/dbt_runner.py,
+# parse_environment): no PII salt (dbt would store it in target/), the warehouse by its file
+# name alone, so that this parse is where the first parse of any data dir starts.
 $(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
 	cd dbt_project && env -u SAYPRO_PII_SALT -u SAYPRO_ENGINE \
 	  SAYPRO_WAREHOUSE="$$(basename "$${SAYPRO_WAREHOUSE:-warehouse.duckdb}")" \

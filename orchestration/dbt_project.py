@@ -28,16 +28,16 @@ log = logging.getLogger(__name__)
 def parse_project(project: DbtProject) -> None:
     """Write the project's manifest with `dbt parse`, run by this interpreter (the venv need not
     be on PATH), in the environment of every parse (`dbt_runner.parse_environment`: no PII salt,
-    the warehouse by its file name). The files are moved into place once complete, as other
-    processes may be reading them; the partial-parse file is where the first parse of a new data
-    dir starts."""
+    the warehouse by its file name) and without SAYPRO_ENGINE. The files are moved into place
+    once complete, as other processes may be reading them; the partial-parse file is where the
+    first parse of a new data dir starts."""
     target = project.project_dir / project.target_path
     target.mkdir(parents=True, exist_ok=True)
     # The manifest Dagster reads is the DuckDB target's whatever SAYPRO_ENGINE says: one asset
     # graph for both engines (models that Spark writes as tables but DuckDB inlines are no
     # assets; orchestration/spark_step.py builds them with their readers).
     changes = parse_environment(os.environ)
-    env = {k: v for k, v in os.environ.items() if k not in changes}
+    env = {k: v for k, v in os.environ.items() if k not in changes and k != "SAYPRO_ENGINE"}
     env.update({k: v for k, v in changes.items() if v is not None})
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     with tempfile.TemporaryDirectory(dir=target, prefix=".parse-") as scratch:

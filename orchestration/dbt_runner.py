@@ -37,7 +37,7 @@ from ingestion.settings import WAREHOUSE_FILE, Settings
 # connection, and dbt parses again, as it would from the command line. dbt parses with the
 # warehouse's file name, not its folder: see `parse_environment`.
 PROFILE_VARIABLES = ("SAYPRO_WAREHOUSE", "SAYPRO_TIMEZONE", "SAYPRO_DUCKDB_MEMORY_LIMIT",
-                     "SAYPRO_DUCKDB_THREADS", "SAYPRO_LAKE_URI")
+                     "SAYPRO_DUCKDB_THREADS", "SAYPRO_ENGINE", "SAYPRO_LAKE_URI")
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 PROJECT_FOLDERS = ("models", "macros", "seeds", "tests", "plugins", "snapshots")
 LOGGED_LEVELS = {"info", "warn", "error"}
@@ -59,11 +59,9 @@ def parse_environment(environ: Mapping[str, str]) -> dict[str, str | None]:
       (dbt-duckdb names the database after it): parsed this way, the project's own parse
       (`make manifest`) is where the first parse of any data dir starts.
     - No PII salt: parsing never hashes, and dbt stores the values of the variables it reads
-      during parsing in its partial-parse file.
-    - No engine: the manifest is the DuckDB target's (orchestration/dbt_project.py)."""
+      during parsing in its partial-parse file."""
     warehouse = environ.get("SAYPRO_WAREHOUSE") or WAREHOUSE_FILE
-    return {"SAYPRO_WAREHOUSE": Path(warehouse).name, "SAYPRO_PII_SALT": None,
-            "SAYPRO_ENGINE": None}
+    return {"SAYPRO_WAREHOUSE": Path(warehouse).name, "SAYPRO_PII_SALT": None}
 
 
 @contextmanager

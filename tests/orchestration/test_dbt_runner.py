@@ -104,5 +104,4 @@ def test_dbt_parses_with_the_warehouse_file_name_and_no_salt(
     environ = {"SAYPRO_PII_SALT": "secret", "SAYPRO_ENGINE": "spark", "SAYPRO_TIMEZONE": "UTC"}
     if warehouse:
         environ["SAYPRO_WAREHOUSE"] = warehouse
-    assert parse_environment(environ) == {
-        "SAYPRO_WAREHOUSE": name, "SAYPRO_PII_SALT": None, "SAYPRO_ENGINE": None}
+    assert parse_environment(environ) == {"SAYPRO_WAREHOUSE": name, "SAYPRO_PII_SALT": None}
