@@ -394,7 +394,7 @@ def _dbt(workdir: Path, args: list[str], timings: bool = True,
     (SAYPRO_DBT_<NAME> environment variables, see orchestration/defs/dbt.py). A parse
     `as_the_pipeline_parses` is made in the pipeline's parse environment (no salt, the warehouse
     by its file name: orchestration/dbt_runner.py, `parse_environment`)."""
-    from orchestration.dbt_runner import parse_environment
+    from orchestration.dbt_runner import with_parse_environment
 
     dbt = Path(sys.executable).with_name("dbt")
     env = _env(workdir) | {f"SAYPRO_DBT_{k.upper()}": v for k, v in (settings or {}).items()}
@@ -402,9 +402,7 @@ def _dbt(workdir: Path, args: list[str], timings: bool = True,
     if "--target-path" not in args:
         args = [*args, "--target-path", str(target)]
     if as_the_pipeline_parses:
-        changes = parse_environment(env)
-        env = {k: v for k, v in env.items() if k not in changes}
-        env.update({k: v for k, v in changes.items() if v is not None})
+        env = with_parse_environment(env)
     start = time.perf_counter()
     proc = subprocess.run([str(dbt), *args, "--profiles-dir", "."], cwd=DBT_DIR,
                           env=env, capture_output=True, text=True)

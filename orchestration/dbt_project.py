@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from orchestration.dbt_runner import PARTIAL_PARSE_FILE, parse_environment
+from orchestration.dbt_runner import PARTIAL_PARSE_FILE, with_parse_environment
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 # Measured: about 5 s on two cores; said with some margin for slower machines.
@@ -36,9 +36,8 @@ def parse_project(project: DbtProject) -> None:
     # The manifest Dagster reads is the DuckDB target's whatever SAYPRO_ENGINE says: one asset
     # graph for both engines (models that Spark writes as tables but DuckDB inlines are no
     # assets; orchestration/spark_step.py builds them with their readers).
-    changes = parse_environment(os.environ)
-    env = {k: v for k, v in os.environ.items() if k not in changes and k != "SAYPRO_ENGINE"}
-    env.update({k: v for k, v in changes.items() if v is not None})
+    env = with_parse_environment(os.environ)
+    env.pop("SAYPRO_ENGINE", None)
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     with tempfile.TemporaryDirectory(dir=target, prefix=".parse-") as scratch:
         result = subprocess.run(

@@ -64,6 +64,13 @@ def parse_environment(environ: Mapping[str, str]) -> dict[str, str | None]:
     return {"SAYPRO_WAREHOUSE": Path(warehouse).name, "SAYPRO_PII_SALT": None}
 
 
+def with_parse_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` with `parse_environment` applied: for a dbt parse in another process."""
+    changes = parse_environment(environ)
+    return ({k: v for k, v in environ.items() if k not in changes}
+            | {k: v for k, v in changes.items() if v is not None})
+
+
 @contextmanager
 def _parsing_environment() -> Iterator[None]:
     """`parse_environment` applied to this process's environment, restored afterwards."""
