@@ -226,5 +226,10 @@ class Settings:
         return self.data_dir / "reports"
 
     @property
+    def dbt_target_dir(self) -> Path:
+        """dbt's target folder, kept between runs: the next run parses only what changed."""
+        return self.data_dir / "dbt_target"
+
+    @property
     def quality_dir(self) -> Path:
         return self.data_dir / "quality"

@@ -16,7 +16,7 @@ from pathlib import Path
 from ingestion.settings import DEMO_PII_SALT, Settings, SettingsError
 
 DEMO_MONTHS = ("2025-01", "2025-12")
-WRITING_COMMANDS = ("demo", "run", "report", "rebuild-raw")
+WRITING_COMMANDS = ("demo", "run", "report", "rebuild-raw", "dbt")
 """Commands that write to the data dir: one at a time (`orchestration.lock`)."""
 
 
@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
                            help="options for `streamlit run` after `--`, e.g. "
                            "`-- --server.baseUrlPath=insights`")
     sub.add_parser("rebuild-raw", help="rebuild every raw table from the landing files")
+    dbt = sub.add_parser(
+        "dbt", help="run a dbt command on this deployment's warehouse as the pipeline's dbt "
+        "steps run it: its settings, its target folder and its parse")
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, metavar="-- DBT_ARGS",
+                     help="the dbt command and its options after `--`, e.g. "
+                     "`-- build --select +kpi_scorecard`")
     return parser
 
 
@@ -274,6 +280,19 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dbt(args: argparse.Namespace) -> int:
+    from orchestration.dbt_project import load_project
+    from orchestration.dbt_runner import run_command
+
+    dbt_args = args.dbt_args[1:] if args.dbt_args[:1] == ["--"] else args.dbt_args
+    if not dbt_args:
+        print("saypro dbt: name a dbt command after `--`, e.g. `saypro dbt -- build`",
+              file=sys.stderr)
+        return 2
+    settings = _settings()
+    return 0 if run_command(load_project().project_dir, settings, dbt_args) else 1
+
+
 def cmd_rebuild_raw(args: argparse.Namespace) -> int:
     from ingestion.lake import Lake, sync_warehouse
     from ingestion.raw import rebuild_raw
@@ -298,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"demo": cmd_demo, "run": cmd_run, "report": cmd_report, "ui": cmd_ui,
                 "rebuild-raw": cmd_rebuild_raw, "sample": cmd_sample, "sandbox": cmd_sandbox,
-                "realdata": cmd_realdata, "dashboard": cmd_dashboard}
+                "realdata": cmd_realdata, "dashboard": cmd_dashboard, "dbt": cmd_dbt}
     try:
         if args.command not in WRITING_COMMANDS:
             return handlers[args.command](args)

@@ -71,6 +71,21 @@ def with_parse_environment(environ: Mapping[str, str]) -> dict[str, str]:
             | {k: v for k, v in changes.items() if v is not None})
 
 
+def dbt_environment(settings: Settings, run_settings: Mapping[str, str]) -> dict[str, str]:
+    """Environment dbt reads: warehouse, time zone, DuckDB's limits, PII salt (required; demo
+    sets its own), and the run's settings as SAYPRO_DBT_<NAME> (macro run_setting), read when
+    models run, so the project parsed once serves every step and run (`--vars` would make dbt
+    parse it again)."""
+    return {
+        "SAYPRO_WAREHOUSE": str(settings.warehouse),
+        "SAYPRO_TIMEZONE": settings.timezone,
+        "SAYPRO_DUCKDB_MEMORY_LIMIT": settings.duckdb.memory_limit,
+        "SAYPRO_DUCKDB_THREADS": str(settings.duckdb.threads or ""),
+        "SAYPRO_PII_SALT": settings.require_pii_salt(),
+        **{f"SAYPRO_DBT_{name.upper()}": value for name, value in run_settings.items()},
+    }
+
+
 @contextmanager
 def _parsing_environment() -> Iterator[None]:
     """`parse_environment` applied to this process's environment, restored afterwards."""
@@ -214,6 +229,27 @@ def invoke_dbt(project_dir: Path, target_path: Path, args: Sequence[str],
     if hasattr(result.result, "write"):  # a run's results, as dbt writes them
         result.result.write(str(target_path / "run_results.json"))
     return result
+
+
+def run_command(project_dir: Path, settings: Settings, args: Sequence[str]) -> bool:
+    """`saypro dbt <args>`: a dbt command on the deployment's warehouse, run as the pipeline
+    runs its dbt steps (its settings, its target folder, its parse: a dbt started by hand in
+    the project folder would parse the project again and replace the parse every data dir
+    starts from). dbt's log lines of info level and above go to stdout. The run's own settings
+    stay those of the environment (SAYPRO_DBT_AS_OF and the like; none: the cut-off is now)."""
+    if settings.engine == "spark":
+        raise RuntimeError("runs dbt on DuckDB only; with SAYPRO_ENGINE=spark, models are built "
+                           "by the pipeline's steps (`saypro run`), which start the Spark session")
+    os.environ.update(dbt_environment(settings, {}))
+
+    def show(event: dict[str, Any]) -> None:
+        if event["info"].get("level") in LOGGED_LEVELS and event["info"].get("msg"):
+            print(event["info"]["msg"], flush=True)
+
+    result = invoke_dbt(project_dir, settings.dbt_target_dir, args, show)
+    if result.exception is not None and not result.success:
+        print(f"dbt {' '.join(args)}: {result.exception}", file=sys.stderr)
+    return bool(result.success)
 
 
 class DbtRunnerResource(dg.ConfigurableResource):

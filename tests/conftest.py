@@ -107,13 +107,22 @@ def sample_env(data_dir: Path, warehouse: Path) -> dict[str, str]:
 
 def run_dbt(project: Path, root: Path, data_dir: Path, warehouse: Path, *args: str,
             vars_: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """dbt in `project` on `warehouse` with the pinned cut-off and its artefacts under `root`
-    (never the repo's target/); the caller checks the outcome."""
-    cmd = [str(DBT), *args, "--profiles-dir", ".",
-           "--vars", json.dumps({"as_of": AS_OF, **(vars_ or {})}),
-           "--target-path", str(root / "target"), "--log-path", str(root / "logs")]
-    return subprocess.run(cmd, cwd=project, env=sample_env(data_dir, warehouse),
-                          capture_output=True, text=True, timeout=1800)
+    """dbt in `project` on `warehouse` with the pinned cut-off; the caller checks the outcome.
+
+    The repository's project runs as the pipeline runs it (`saypro dbt`: run settings as
+    SAYPRO_DBT_* variables, `data_dir`'s target folder, starting from the project's parse, so
+    a new data dir does not parse the whole project again); a copied project through dbt's
+    command line, its artefacts under `root` (never the repo's target/)."""
+    settings = {"as_of": AS_OF, **(vars_ or {})}
+    env = sample_env(data_dir, warehouse)
+    if project == DBT_PROJECT:
+        env |= {f"SAYPRO_DBT_{name.upper()}": value for name, value in settings.items()}
+        cmd = [str(SAYPRO), "dbt", "--", *args]
+    else:
+        cmd = [str(DBT), *args, "--profiles-dir", ".", "--vars", json.dumps(settings),
+               "--target-path", str(root / "target"), "--log-path", str(root / "logs")]
+    return subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True,
+                          timeout=1800)
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
-from ingestion.settings import Settings
 from orchestration.dbt_project import dbt_project
-from orchestration.dbt_runner import DbtRunnerResource
+from orchestration.dbt_runner import DbtRunnerResource, dbt_environment
 from orchestration.partitions import TIMEZONE, monthly_partitions
 from orchestration.resources import WarehouseResource, pipeline_settings
 from orchestration.warehouse import web_months_behind
@@ -62,38 +61,19 @@ class SayProDbtTranslator(DagsterDbtTranslator):
 translator = SayProDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def _dbt_env(settings: Settings, run_settings: dict[str, str]) -> dict[str, str]:
-    """Environment dbt reads: warehouse, time zone, DuckDB's limits, PII salt (required; demo
-    sets its own), and the run's settings as SAYPRO_DBT_<NAME> (macro run_setting), read when
-    models run, so the project parsed once serves every step and run (`--vars` would make dbt
-    parse it again)."""
-    return {
-        "SAYPRO_WAREHOUSE": str(settings.warehouse),
-        "SAYPRO_TIMEZONE": settings.timezone,
-        "SAYPRO_DUCKDB_MEMORY_LIMIT": settings.duckdb.memory_limit,
-        "SAYPRO_DUCKDB_THREADS": str(settings.duckdb.threads or ""),
-        "SAYPRO_PII_SALT": settings.require_pii_salt(),
-        **{f"SAYPRO_DBT_{name.upper()}": value for name, value in run_settings.items()},
-    }
-
-
 def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtRunnerResource,
              warehouse: WarehouseResource, period: dict[str, str] | None = None) -> Iterator[Any]:
     settings = pipeline_settings(warehouse)
-    os.environ.update(_dbt_env(settings, {
+    os.environ.update(dbt_environment(settings, {
         "as_of": datetime.now(UTC).isoformat(timespec="seconds"),
         "period_start": "", "period_end": "", "extra_months": "", **(period or {})}))
     # The graph is split into several dbt steps (period models sit in the middle of it): a test
     # with several parents runs only once all of them are built or selected.
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
-    # One target folder per warehouse, kept between runs (one run at a time, dagster.yaml): the
-    # next run parses only what changed since this one. A fresh folder per run would start from
-    # the project's own parse, made for another warehouse path, and parse everything again.
-    target = settings.data_dir / "dbt_target"
     # Unit tests check the SQL against fixed inputs: CI runs them (`make test`), production
     # runs would only repeat them, so scheduled builds leave them out (dbt Labs' advice).
-    yield from dbt.build(context, ["build", "--exclude-resource-type", "unit_test"], target,
-                         settings)
+    yield from dbt.build(context, ["build", "--exclude-resource-type", "unit_test"],
+                         settings.dbt_target_dir, settings)
 
 
 @dbt_assets(

@@ -18,7 +18,7 @@ DESIGN_COMMANDS = ["demo", "run", "report", "sample", "sandbox"]
 def test_help_documents_every_subcommand() -> None:
     out = subprocess.run([sys.executable, "-m", "orchestration.cli", "--help"],
                          capture_output=True, text=True, check=True).stdout
-    for command in [*DESIGN_COMMANDS, "ui", "rebuild-raw"]:
+    for command in [*DESIGN_COMMANDS, "ui", "rebuild-raw", "dashboard", "dbt"]:
         assert command in out
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from orchestration.dbt_runner import PARTIAL_PARSE_FILE, invoke_dbt, parse_environment
-from tests.conftest import AS_OF, DBT_PROJECT, SampleBuild
+from tests.conftest import AS_OF, DBT_PROJECT, SAYPRO, SampleBuild
 
 MODEL = "stg_zendesk__users"
 
@@ -105,3 +106,53 @@ def test_dbt_parses_with_the_warehouse_file_name_and_no_salt(
     if warehouse:
         environ["SAYPRO_WAREHOUSE"] = warehouse
     assert parse_environment(environ) == {"SAYPRO_WAREHOUSE": name, "SAYPRO_PII_SALT": None}
+
+
+def test_saypro_dbt_runs_as_the_pipeline_on_the_deployments_warehouse(
+        sample_warehouse: SampleBuild, tmp_path: Path) -> None:
+    """`saypro dbt -- <command>`: the data dir's target folder, started from the project's
+    parse (nothing parsed again, and the project's parse left as it was), the warehouse of
+    SAYPRO_WAREHOUSE, dbt's lines on stdout, the run settings from SAYPRO_DBT_*."""
+    build = sample_warehouse.with_warehouse(tmp_path / "build")
+    data_dir = tmp_path / "data"
+    with duckdb.connect(str(build.warehouse)) as con:
+        con.execute(f"drop table staging.{MODEL}")
+    project_parse = DBT_PROJECT / "target" / PARTIAL_PARSE_FILE
+    parsed_at = project_parse.stat().st_mtime_ns
+    env = build.env() | {"SAYPRO_DATA_DIR": str(data_dir), "SAYPRO_DBT_AS_OF": AS_OF}
+
+    proc = subprocess.run(
+        [str(SAYPRO), "dbt", "--", "build", "--exclude-resource-type", "unit_test",
+         "--select", MODEL], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert f"OK created sql table model staging.{MODEL}" in proc.stdout
+    assert "Completed successfully" in proc.stdout
+    log = (data_dir / "dbt_target" / "dbt.log").read_text()
+    assert "Partial parsing enabled, no changes found, skipping parsing" in log
+    results = json.loads((data_dir / "dbt_target" / "run_results.json").read_text())
+    assert {r["unique_id"]: r["status"] for r in results["results"]}[
+        f"model.saypro.{MODEL}"] == "success"
+    assert project_parse.stat().st_mtime_ns == parsed_at
+    with duckdb.connect(str(build.warehouse), read_only=True) as con:
+        assert con.execute(f"select count(*) from staging.{MODEL}").fetchone()[0] > 0
+
+
+def test_saypro_dbt_names_what_is_wrong(tmp_path: Path) -> None:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SAYPRO_", "DBT_"))}
+    base["SAYPRO_DATA_DIR"] = str(tmp_path / "data")
+
+    def saypro_dbt(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(SAYPRO), "dbt", *args], cwd=tmp_path, env=base | env,
+                              capture_output=True, text=True, timeout=300)
+
+    nothing = saypro_dbt()
+    assert nothing.returncode == 2
+    assert "name a dbt command after `--`" in nothing.stderr
+    no_salt = saypro_dbt("--", "build")
+    assert no_salt.returncode == 1
+    assert "SAYPRO_PII_SALT" in no_salt.stderr
+    spark = saypro_dbt("--", "build", SAYPRO_PII_SALT="x", SAYPRO_ENGINE="spark")
+    assert spark.returncode == 1
+    # without PySpark the settings say so; with it, the command says where Spark builds run
+    assert spark.stderr.startswith("saypro dbt: ") and "SAYPRO_ENGINE=spark" in spark.stderr

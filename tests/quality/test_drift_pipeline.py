@@ -11,9 +11,7 @@ tests), and the anonymous response reaches `marts.fct_survey_responses` with no 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,9 +22,8 @@ import pytest
 from quality_data import AS_OF, DRIFTS, clean
 
 from quality.validate import EntityValidation, validate_all
+from tests.conftest import DBT_PROJECT, run_dbt
 
-DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
-DBT = Path(sys.executable).with_name("dbt")
 FORM = {  # the deployed feedback form: programme is a select question
     "uid": "aFeedback", "name": "Feedback", "version_id": "v1", "asset_type": "survey",
     "content": {"survey": [{"type": "select_one", "name": "programme",
@@ -85,18 +82,11 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     rebuild_raw(warehouse, data_dir)
     results = validate_all(warehouse, run_id="drift", as_of=AS_OF, report_dir=root / "q")
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAYPRO_")}
-    env.update(SAYPRO_WAREHOUSE=str(warehouse), SAYPRO_DATA_DIR=str(data_dir),
-               SAYPRO_TIMEZONE="Africa/Johannesburg", SAYPRO_PII_SALT="drift-salt")
-    target = root / "target"
-    proc = subprocess.run(
-        [str(DBT), "build", "--select", "staging", "+fct_survey_responses", "+dim_person",
-         "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test",
-         "--profiles-dir", ".", "--vars", json.dumps({"as_of": AS_OF.isoformat()}),
-         "--target-path", str(target), "--log-path", str(root / "logs")],
-        cwd=DBT_PROJECT, env=env, capture_output=True, text=True, timeout=900)
-    run_results = (json.loads((target / "run_results.json").read_text())
-                   if (target / "run_results.json").exists() else {})
+    proc = run_dbt(DBT_PROJECT, root, data_dir, warehouse, "build", "--select", "staging",
+                   "+fct_survey_responses", "+dim_person", "--indirect-selection", "cautious",
+                   "--exclude-resource-type", "unit_test", vars_={"as_of": AS_OF.isoformat()})
+    results_file = data_dir / "dbt_target" / "run_results.json"
+    run_results = json.loads(results_file.read_text()) if results_file.exists() else {}
     return Run(warehouse, {r.key: r for r in results}, proc, run_results)
 
 
@@ -158,7 +148,7 @@ def test_unknown_form_choice_warns_with_its_question_and_code(run: Run) -> None:
     [test] = [r for r in run.run_results["results"]
               if r["unique_id"].endswith(".kobo_answers_are_form_choices")]
     assert (test["status"], test["failures"]) == ("warn", 1)
-    compiled = next((run.warehouse.parent.parent / "target" / "compiled").rglob(
+    compiled = next((run.warehouse.parent / "dbt_target" / "compiled").rglob(
         "kobo_answers_are_form_choices.sql")).read_text()
     assert run.query(compiled) == [("feedback", "programme", "cooking", 1)]
     assert "Warning in test kobo_answers_are_form_choices" in run.dbt.stdout
