@@ -216,8 +216,14 @@ def sync_warehouse(warehouse: Path, lake: Lake,
                    entities: Iterable[tuple[str, str]]) -> list[LakeSync]:
     """Bring the lake in line with the warehouse's raw tables `entities` and side tables."""
     with connect(warehouse) as con:
-        synced = [sync_raw_table(con, lake, source, entity) for source, entity in entities]
-        sync_side_tables(con, lake)
+        return sync_tables(con, lake, entities)
+
+
+def sync_tables(con: duckdb.DuckDBPyConnection, lake: Lake,
+                entities: Iterable[tuple[str, str]]) -> list[LakeSync]:
+    """`sync_warehouse` on an open connection to the warehouse."""
+    synced = [sync_raw_table(con, lake, source, entity) for source, entity in entities]
+    sync_side_tables(con, lake)
     return synced
 
 

@@ -473,30 +473,26 @@ SOURCE_STATUS_TABLE = "raw._source_status"
 """One row per source: how its last pull ran (`api`, `drop` or `skipped` = not configured)."""
 
 
-def record_source_status(warehouse: Path, source: str, mode: str) -> None:
+def record_source_status(con: duckdb.DuckDBPyConnection, source: str, mode: str) -> None:
     """Record how `source` was pulled just now, so marts and reports can tell a source that is
     not configured from one that is configured but quiet (DESIGN.md section 3)."""
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with connect(warehouse) as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-        con.execute(f"""CREATE TABLE IF NOT EXISTS {SOURCE_STATUS_TABLE} (
-            source VARCHAR PRIMARY KEY, mode VARCHAR, checked_at TIMESTAMPTZ)""")
-        con.execute(f"INSERT OR REPLACE INTO {SOURCE_STATUS_TABLE} VALUES (?, ?, now())",
-                    [source, mode])
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute(f"""CREATE TABLE IF NOT EXISTS {SOURCE_STATUS_TABLE} (
+        source VARCHAR PRIMARY KEY, mode VARCHAR, checked_at TIMESTAMPTZ)""")
+    con.execute(f"INSERT OR REPLACE INTO {SOURCE_STATUS_TABLE} VALUES (?, ?, now())",
+                [source, mode])
 
 
-def merge_loads(warehouse: Path, data_dir: Path, source: str, entity: str,
+def merge_loads(con: duckdb.DuckDBPyConnection, data_dir: Path, source: str, entity: str,
                 load_ids: Iterable[str]) -> RawBuildResult:
     """Merge newly landed loads into an existing raw table (incremental runs), together with
     any earlier load that landed but was never merged (a run killed before its merge)."""
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
     landed = {p.name for p in (data_dir / "landing" / source / entity).glob("*") if p.is_dir()}
-    with connect(warehouse) as con:
-        known: set[str] = set()
-        if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = "
-                       "'raw' AND table_name = '_landing_files'").fetchone()[0]:
-            known = {r[0] for r in con.execute(
-                "SELECT DISTINCT load_id FROM raw._landing_files WHERE source = ? AND entity = ?",
-                [source, entity]).fetchall()}
-        pending = sorted((landed - known) | set(load_ids))
-        return build_entity(con, data_dir, source, entity, pending)
+    known: set[str] = set()
+    if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+                   "'raw' AND table_name = '_landing_files'").fetchone()[0]:
+        known = {r[0] for r in con.execute(
+            "SELECT DISTINCT load_id FROM raw._landing_files WHERE source = ? AND entity = ?",
+            [source, entity]).fetchall()}
+    pending = sorted((landed - known) | set(load_ids))
+    return build_entity(con, data_dir, source, entity, pending)

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingestion.connection import connect
 from ingestion.drop_folder import load_drop_folder
 from ingestion.landing import LandingStore
 from ingestion.payloads import UTF8_BOM, UTF8_CP1252, check, encoding_of
@@ -111,7 +112,8 @@ def test_hostile_drop_files_land_as_sent_and_set_aside_only_what_cannot_be_read(
              "UNION ALL SELECT original_name, reason, line FROM raw._unreadable_records "
              "ORDER BY ALL")
     before = _rows(warehouse, query)
-    merge_loads(warehouse, data, "zendesk", "tickets", [m["load_id"] for m in metas])
+    with connect(warehouse) as con:
+        merge_loads(con, data, "zendesk", "tickets", [m["load_id"] for m in metas])
     assert _rows(warehouse, query) == before
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingestion.connection import connect
 from ingestion.lake import Lake, LakeError, check_lake, sync_warehouse
 from ingestion.landing import LandingStore, LoadWriter
 from ingestion.raw import merge_loads, rebuild_raw
@@ -107,7 +108,8 @@ def test_incremental_merge_rewrites_only_the_months_it_changed(tmp_path: Path) -
     january = _files(lake_dir)
 
     new = _land(store, "2025-03-02T08:00:00+00:00", [{"id": 3, "s": "new"}])
-    merge_loads(warehouse, tmp_path, "zendesk", "tickets", [new.load_id])
+    with connect(warehouse) as con:
+        merge_loads(con, tmp_path, "zendesk", "tickets", [new.load_id])
     [synced] = sync_warehouse(warehouse, lake, TICKETS)
     assert synced.rewritten == ("2025-03",)
     files = _files(lake_dir)
@@ -117,7 +119,8 @@ def test_incremental_merge_rewrites_only_the_months_it_changed(tmp_path: Path) -
 
     # a March pull with a newer version of ticket 1 moves it out of January
     update = _land(store, "2025-03-20T08:00:00+00:00", [{"id": 1, "s": "solved"}])
-    merge_loads(warehouse, tmp_path, "zendesk", "tickets", [update.load_id])
+    with connect(warehouse) as con:
+        merge_loads(con, tmp_path, "zendesk", "tickets", [update.load_id])
     [synced] = sync_warehouse(warehouse, lake, TICKETS)
     assert synced.rewritten == ("2025-01", "2025-03")
     assert [r[:2] for r in _lake_rows(lake_dir)] == [

@@ -6,6 +6,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingestion.connection import connect
 from ingestion.drop_folder import load_drop_folder
 from ingestion.landing import CursorStore, LandingStore
 from ingestion.raw import merge_loads, rebuild_raw
@@ -75,9 +76,10 @@ def test_incremental_merge_equals_full_rebuild(tmp_path: Path) -> None:
     second = store.new_load("zendesk", "tickets")
     second.land(_page([{"id": 2, "status": "solved"}, {"id": 3, "status": "new"}]),
                 request={}, records_path="tickets", record_count=2)
-    merged = merge_loads(warehouse, tmp_path, "zendesk", "tickets", [second.load_id])
-    # merging the same load again changes nothing (idempotent)
-    again = merge_loads(warehouse, tmp_path, "zendesk", "tickets", [second.load_id])
+    with connect(warehouse) as con:
+        merged = merge_loads(con, tmp_path, "zendesk", "tickets", [second.load_id])
+        # merging the same load again changes nothing (idempotent)
+        again = merge_loads(con, tmp_path, "zendesk", "tickets", [second.load_id])
     query = "SELECT record_key, record::VARCHAR, load_id FROM raw.zendesk__tickets ORDER BY 1"
     incremental = _rows(warehouse, query)
     rebuild_raw(warehouse, tmp_path, [("zendesk", "tickets")])
@@ -106,14 +108,15 @@ def test_merge_killed_midway_is_rolled_back_and_redone(tmp_path: Path,
         raise KeyboardInterrupt("killed")
 
     monkeypatch.setattr(raw, "_records_sql", killed)
-    with pytest.raises(KeyboardInterrupt):
-        merge_loads(warehouse, tmp_path, "zendesk", "tickets", [second.load_id])
+    with pytest.raises(KeyboardInterrupt), connect(warehouse) as con:
+        merge_loads(con, tmp_path, "zendesk", "tickets", [second.load_id])
     query = "SELECT record_key, record->>'$.status' FROM raw.zendesk__tickets ORDER BY 1"
     assert _rows(warehouse, query) == [("1", "new")]
     assert _rows(warehouse, "SELECT DISTINCT load_id FROM raw._landing_files") == [
         (first.load_id,)]
     monkeypatch.undo()
-    merge_loads(warehouse, tmp_path, "zendesk", "tickets", [])  # a later run, no new load
+    with connect(warehouse) as con:
+        merge_loads(con, tmp_path, "zendesk", "tickets", [])  # a later run, no new load
     assert _rows(warehouse, query) == [("1", "solved"), ("2", "new")]
 
 
