@@ -1,4 +1,5 @@
-"""Pull one source: API when its variables are set, else its drop folder, else skip."""
+"""Pull one source: its drop folder when there is one, else its API when its variables are
+set, else skip."""
 
 from __future__ import annotations
 
@@ -20,11 +21,9 @@ def pull_source(source: str, settings: Settings, log: logging.Logger, *,
                 now: datetime | None = None) -> PullResult:
     lake = Lake.of(settings)
     check_lake(lake)
-    credentials = settings.source(source)
-    if credentials is not None:
-        result = PullResult(source, "api", run_connector(SOURCES[source], credentials,
-                                                         settings, log, now=now))
-    elif (folder := settings.drop_folder(source)) is not None:
+    # A source's drop folder, when there is one, is read instead of its API (DESIGN.md
+    # section 3: "if set, sources are read from export files ... instead of the APIs").
+    if (folder := settings.drop_folder(source)) is not None:
         drop = load_drop_folder(folder, settings.data_dir, source)
         for error in drop.errors:
             log.error("%s drop folder: %s", source, error)
@@ -33,6 +32,9 @@ def pull_source(source: str, settings: Settings, log: logging.Logger, *,
         result = PullResult(source, "drop", {
             entity: EntityPull(load_id=load_id, records=drop.records_by_entity.get(entity, 0))
             for entity, load_id in drop.load_ids.items()})
+    elif (credentials := settings.source(source)) is not None:
+        result = PullResult(source, "api", run_connector(SOURCES[source], credentials,
+                                                         settings, log, now=now))
     else:
         missing = ", ".join(settings.missing_variables(source))
         log.info("%s skipped: set %s (or put export files under $SAYPRO_DROP_DIR/%s/)",

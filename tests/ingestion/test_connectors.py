@@ -3,6 +3,7 @@ sandbox's rows; schema drift keeps every record; nothing is lost or duplicated a
 ever written or logged. Every fault of every source is in `test_fault_matrix.py`."""
 
 import logging
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -203,6 +204,23 @@ def test_unconfigured_source_is_skipped(tmp_path: Path, caplog: pytest.LogCaptur
     settings = Settings.from_env({"SAYPRO_DATA_DIR": str(tmp_path)})
     assert pull_source("zendesk", settings, logging.getLogger("test")).mode == "skipped"
     assert "ZENDESK_BASE_URL" in caplog.text
+
+
+def test_a_drop_folder_is_read_instead_of_the_api(tmp_path: Path, sandbox_data: Path) -> None:
+    """DESIGN.md section 3: with SAYPRO_DROP_DIR set, a source that has export files there is
+    read from them, even when its API variables are set too (here to an address where nothing
+    listens: any call would fail)."""
+    drop = tmp_path / "drop"
+    shutil.copytree(sandbox_data / "kobo", drop / "kobo")
+    settings = Settings.from_env({
+        "SAYPRO_DATA_DIR": str(tmp_path / "data"), "SAYPRO_DROP_DIR": str(drop),
+        "KOBO_BASE_URL": "http://127.0.0.1:9", "KOBO_TOKEN": "t",
+        "KOBO_REGISTRATION_ASSET_UID": "aReg", "KOBO_FEEDBACK_ASSET_UID": "aFeed"})
+    assert settings.source("kobo") is not None
+    result = pull_source("kobo", settings, logging.getLogger("test"))
+    assert result.mode == "drop"
+    assert sorted(_keys(settings, "kobo__feedback")) == sorted(_expected(
+        sandbox_data, "kobo/feedback", lambda r: str(r["_id"])))
 
 
 def test_proxy_settings_come_from_the_environment_once(monkeypatch: pytest.MonkeyPatch) -> None:
