@@ -3,10 +3,12 @@
 -- way per period and segment in kpi_values. One row per (KPI, record) that belongs to the KPI:
 --   month_start  local month of the record's anchor date (DESIGN.md section 6)
 --   person_id    the record's person (NULL = counts only in segment `all`)
---   record_id    what a count KPI counts distinctly (ticket, visit, visitor, learner)
+--   record_id    what a count KPI counts distinctly (ticket, visit, visitor, learner: the
+--                person, else the Moodle account)
 --   subject_id   who the record is about, for people_affected (DESIGN.md section 8): the
 --                requester of a ticket, the visitor of a visit, else the person; an anonymous
---                response or enrolment is one subject of its own
+--                response is one subject of its own, a learner without a person their Moodle
+--                account
 --   num, den     numerator / denominator contributions of rate KPIs
 --   x            the value of median / mean / NPS KPIs
 -- It reads the core marts (the facts as published), so it belongs to the marts layer; it is
@@ -92,9 +94,9 @@ obs as (
            'visitor:' || coalesce(visitor_id, 'visit:' || visit_id)
     from visits where duration_seconds is not null
     union all
-    select 'ad_ctr', month_start, person_id, visit_id, coalesce(ad_clicks, 0), ad_views, null,
-           'visitor:' || coalesce(visitor_id, 'visit:' || visit_id)
-    from visits where coalesce(ad_views, 0) > 0
+    select 'ad_ctr', month_start, person_id, visit_id, coalesce(ad_clicks, 0), coalesce(ad_views, 0),
+           null, 'visitor:' || coalesce(visitor_id, 'visit:' || visit_id)
+    from visits where coalesce(ad_views, 0) > 0 or coalesce(ad_clicks, 0) > 0
     union all
     select 'conversion_rate', month_start, person_id, visit_id, is_converted::int, 1, null,
            'visitor:' || coalesce(visitor_id, 'visit:' || visit_id) from visits
@@ -112,21 +114,22 @@ obs as (
     union all
     select 'course_completion_rate', cohort_month, person_id, course_id || ':' || person_id,
            coalesce(is_completed, false)::int, 1, null,
-           coalesce('person:' || person_id, 'enrolment:' || course_id || ':' || user_id)
+           coalesce('person:' || person_id, 'moodle_user:' || user_id)
     from enrolments where programme = 'course'
     union all
     select 'event_attendance_rate', cohort_month, person_id, course_id || ':' || person_id,
            coalesce(is_completed, false)::int, 1, null,
-           coalesce('person:' || person_id, 'enrolment:' || course_id || ':' || user_id)
+           coalesce('person:' || person_id, 'moodle_user:' || user_id)
     from enrolments where programme = 'events'
     union all
     select 'pass_rate', cohort_month, person_id, course_id || ':' || person_id, is_passed::int, 1, null,
-           coalesce('person:' || person_id, 'enrolment:' || course_id || ':' || user_id)
+           coalesce('person:' || person_id, 'moodle_user:' || user_id)
     from enrolments where programme = 'course' and is_passed is not null
     union all
-    select 'active_learners', {{ local_month('last_access_at') }}, person_id, person_id, null, null, null,
-           coalesce('person:' || person_id, 'enrolment:' || course_id || ':' || user_id)
-    from enrolments where last_access_at is not null and person_id is not null
+    select 'active_learners', {{ local_month('last_access_at') }}, person_id,
+           coalesce(person_id, 'moodle_user:' || user_id), null, null, null,
+           coalesce('person:' || person_id, 'moodle_user:' || user_id)
+    from enrolments where last_access_at is not null
 
     -- surveys (feedback form; n = responses that answered the question)
     union all
