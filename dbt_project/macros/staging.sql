@@ -46,12 +46,10 @@
         "k = '" ~ name ~ "' or right(k, " ~ (name | length + 1) ~ ") = '/" ~ name ~ "'"))) }}
 {%- endmacro %}
 
-{#- URL path: without scheme and host, query string, fragment or trailing slash; '/' for the
-    home page (and for a missing URL). Written so that `expr` is evaluated once: nullif() would
-    evaluate its argument twice, and this runs for every action of every visit. -#}
-{% macro url_path(expr) -%}
-    coalesce('/' || {{ trim_chars("regexp_replace(split_part(split_part(" ~ expr ~ ", '#', 1), '?', 1),
-                                        '^[a-z]+://[^/]+', '')", '/') }}, '/')
+{#- A page's URL as DESIGN.md section 6 compares them: without query string, fragment or
+    trailing slash (NULL when missing or empty). -#}
+{% macro page_url(expr) -%}
+    nullif({{ rtrim_chars("split_part(split_part(" ~ expr ~ ", '#', 1), '?', 1)", '/') }}, '')
 {%- endmacro %}
 
 {#- A run's setting: the dbt var `name` when given (`--vars`), else the environment variable

@@ -9,7 +9,6 @@ import re
 import subprocess
 from collections import Counter, defaultdict
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import duckdb
 import pandas as pd
@@ -220,9 +219,9 @@ def test_monthly_visits_recomputed_with_pandas(core_build: SampleBuild) -> None:
                                   check_names=False, check_index_type=False)
 
 
-def _path(url: str) -> str:
-    path = urlsplit(url).path.rstrip("/")
-    return path or "/"
+def _page(url: str) -> str | None:
+    """DESIGN.md section 6: the URL without query string, fragment or trailing slash."""
+    return url.split("#", 1)[0].split("?", 1)[0].rstrip("/") or None
 
 
 def test_visit_measures_recomputed_from_vendor_json(core_build: SampleBuild) -> None:
@@ -231,7 +230,7 @@ def test_visit_measures_recomputed_from_vendor_json(core_build: SampleBuild) -> 
     expected = {}
     for visit in core_build.jsonl("matomo", "visits"):
         actions = visit.get("actionDetails") or []
-        pages = [_path(a["url"]) for a in actions if a.get("type") == "action"]
+        pages = [_page(a["url"]) for a in actions if a.get("type") == "action"]
         events = Counter((a.get("eventCategory", "").lower(), a.get("eventAction", "").lower())
                          for a in actions if a.get("type") == "event")
         expected[int(visit["idVisit"])] = (

@@ -59,7 +59,7 @@
 {% macro duckdb__regex_replace_all(expr, pattern, replacement) -%}
     regexp_replace({{ expr }}, {{ pattern }}, {{ replacement }}, 'g')
 {%- endmacro %}
-{% macro duckdb__trim_chars(expr, chars) -%}trim({{ expr }}, '{{ chars }}'){%- endmacro %}
+{% macro duckdb__rtrim_chars(expr, chars) -%}rtrim({{ expr }}, '{{ chars }}'){%- endmacro %}
 {% macro duckdb__json_text_by_key(expr, key_expr) -%}({{ expr }} ->> {{ key_expr }}){%- endmacro %}
 {% macro duckdb__explode_list(list) -%}unnest({{ list }}){%- endmacro %}
 {% macro duckdb__instant_from_utc_text(expr) -%}try_cast({{ expr }} as timestamp) at time zone 'UTC'{%- endmacro %}

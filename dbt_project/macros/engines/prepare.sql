@@ -44,8 +44,8 @@
 {% macro regex_literal(pattern) -%}{{ adapter.dispatch('regex_literal')(pattern) }}{%- endmacro %}
 {#- regexp_replace of every match. -#}
 {% macro regex_replace_all(expr, pattern, replacement) -%}{{ adapter.dispatch('regex_replace_all')(expr, pattern, replacement) }}{%- endmacro %}
-{#- `chars` trimmed from both ends of `expr`. -#}
-{% macro trim_chars(expr, chars) -%}{{ adapter.dispatch('trim_chars')(expr, chars) }}{%- endmacro %}
+{#- `chars` trimmed from the end of `expr`. -#}
+{% macro rtrim_chars(expr, chars) -%}{{ adapter.dispatch('rtrim_chars')(expr, chars) }}{%- endmacro %}
 {#- Text of the value under key `key_expr` (an SQL expression) of JSON object text `expr`. -#}
 {% macro json_text_by_key(expr, key_expr) -%}{{ adapter.dispatch('json_text_by_key')(expr, key_expr) }}{%- endmacro %}
 {#- In a select list: one row per item of `list` (none for an empty or NULL list). -#}

@@ -97,7 +97,7 @@
 {% macro spark__regex_replace_all(expr, pattern, replacement) -%}
     regexp_replace({{ expr }}, {{ pattern }}, {{ replacement }})
 {%- endmacro %}
-{% macro spark__trim_chars(expr, chars) -%}trim(both '{{ chars }}' from {{ expr }}){%- endmacro %}
+{% macro spark__rtrim_chars(expr, chars) -%}trim(trailing '{{ chars }}' from {{ expr }}){%- endmacro %}
 {% macro spark__json_text_by_key(expr, key_expr) -%}get_json_object({{ expr }}, concat("$['", {{ key_expr }}, "']")){%- endmacro %}
 {% macro spark__explode_list(list) -%}explode({{ list }}){%- endmacro %}
 {% macro spark__instant_from_utc_text(expr) -%}cast(try_cast({{ expr }} as timestamp_ntz) as timestamp){%- endmacro %}

@@ -2,7 +2,8 @@
           unique_key='month_start', on_schema_change='fail',
           pre_hook="{{ delete_period('month_start') }}") }}
 -- Page views, entries (visits landing on the page) and exits (visits leaving from it) per local
--- month and page path. Incremental by month like fct_web_visits.
+-- month and page URL (a page view without a URL is in its visit's page views only). Incremental by
+-- month like fct_web_visits.
 with visits as (
     select visit_id, visit_month, page_views, landing_page, exit_page
     from {{ ref('int_visits_sessionised') }}
@@ -14,7 +15,7 @@ views as (
 ),
 
 pages as (
-    select visit_month, page, count(*) as pageviews from views group by 1, 2
+    select visit_month, page, count(*) as pageviews from views where page is not null group by 1, 2
 ),
 
 entries as (

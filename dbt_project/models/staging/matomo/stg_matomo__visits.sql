@@ -40,7 +40,7 @@ visits as (
         {{ from_unix('v.lastActionTimestamp') }} as last_action_at,
         {{ list_map('coalesce(v.actionDetails, ' ~ empty_list() ~ ')', 'a', struct_of([
             ('action_type', 'lower(a.type)'),
-            ('page', url_path('a.url')),
+            ('page', page_url('a.url')),
             ('event_category', 'lower(a.eventCategory)'),
             ('event_action', 'lower(a.eventAction)'),
             ('action_at', from_unix('a.timestamp')),
