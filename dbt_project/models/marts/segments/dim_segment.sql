@@ -8,6 +8,5 @@ select
     cast(active_from as date) as active_from,
     cast(active_to as date) as active_to,
     cast(owner as {{ dbt.type_string() }}) as owner,
-    coalesce(cast(use_in_rca_lift as boolean), true) as use_in_rca_lift,
     cast(active_to is null as boolean) as is_current
 from {{ ref('segments') }}
