@@ -96,13 +96,18 @@
     select experiment, 'mde_relative must be a positive share (0.1 = a 10% effect)'
     from registry where mde_relative is null or mde_relative <= 0
     union all
+    {#- Two experiments may share a campaign with different contents: a visit then exposes its
+        unit to one of them. A content in both, at the same time, would expose it to both. -#}
+    {%- set a_contents = list_map('a.variant_list', 'x', 'lower(x)') %}
+    {%- set b_contents = list_map('b.variant_list', 'y', 'lower(y)') %}
     select a.experiment, 'dates ' || a.start_date || ' to ' || a.end_date || ' overlap those of experiment '
-           || b.experiment || ' on the same campaign ''' || trim(a.campaign_name) || ''''
+           || b.experiment || ' on the same campaign ''' || trim(a.campaign_name) || ''' with a campaign content of both'
     from registry as a
     join registry as b
       on lower(trim(a.campaign_name)) = lower(trim(b.campaign_name))
      and a.experiment <> b.experiment
      and a.start_date <= b.end_date and b.start_date <= a.end_date
+    where {{ list_size(list_where(a_contents, 'v', list_has(b_contents, 'v'))) }} > 0
     order by 1, 2
 {%- endmacro %}
 

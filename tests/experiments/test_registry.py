@@ -21,10 +21,13 @@ HEADER = ("experiment_id,name,hypothesis,unit,campaign_name,variants,allocation,
 BAD_ROWS = (
     "a,A,h,visitor,camp,control|b,,2025-01-01,2025-01-31,visit_conversion,completion_30d,0.1,o,"
     "running\n"
-    "b,B,h,visitor,Camp,x|y,60|30|10,2025-01-15,2025-02-15,signups,tickets_per_unit_30d|foo,"
+    "b,B,h,visitor,Camp,x|B,60|30|10,2025-01-15,2025-02-15,signups,tickets_per_unit_30d|foo,"
     "0.1,o,running\n"
     "c,C,h,household,c2,solo,,2025-03-01,2025-02-01,ad_ctr,,0,o,live\n"
     "d,D,h,person,c3,|b,,2025-03-01,2025-03-02,enrolment_30d,,0.2,o,draft\n"
+    # e and f share a campaign at the same time with different contents: valid
+    "e,E,h,visitor,c4,red|blue,,2025-04-01,2025-04-30,visit_conversion,,0.1,o,running\n"
+    "f,F,h,visitor,c4,green|amber,,2025-04-15,2025-05-15,ad_ctr,,0.1,o,running\n"
 )
 
 
@@ -66,7 +69,7 @@ def test_bad_rows_stop_the_build_naming_each_row(tmp_path: Path) -> None:
         "enrolment_30d, registration_30d, tickets_per_unit_30d, visit_conversion)",
         "experiment b: guardrail_metrics name unknown metrics: foo",
         "experiment a: dates 2025-01-01 to 2025-01-31 overlap those of experiment b on the "
-        "same campaign",
+        "same campaign 'camp' with a campaign content of both",
         "experiment b: allocation '60|30|10' does not give one positive share per variant",
         "experiment c: variants 'solo' do not name a control",
         "experiment d: variants '|b' do not name a control",
@@ -78,6 +81,7 @@ def test_bad_rows_stop_the_build_naming_each_row(tmp_path: Path) -> None:
         assert problem in out, out[-4000:]
     assert "experiment a: primary_metric" not in out
     assert "experiment a: guardrail_metrics" not in out
+    assert "experiment e:" not in out and "experiment f:" not in out
 
 
 def test_registered_experiments_without_web_data(
