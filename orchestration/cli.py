@@ -178,7 +178,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # The emulators serve from a process of their own, as the vendors' servers would, so the
     # pulls have this process's interpreter to themselves.
     with sandbox_process(sample_dir) as sandbox:
-        os.environ.update(sandbox.env)
+        # The demo pulls from the emulators: a drop folder set in the shell or `.env` would be
+        # read instead of them (an empty value is unset, and the shell wins over `.env`).
+        os.environ.update(sandbox.env, SAYPRO_DROP_DIR="")
         print("Vendor emulators on loopback: " + ", ".join(
             f"{k}={v}" for k, v in sandbox.env.items() if k.endswith("BASE_URL")), flush=True)
         runner = PipelineRunner()

@@ -84,10 +84,15 @@ def clean_env(data_dir: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """`saypro demo` on a small organisation: (data dir, stdout)."""
+    """`saypro demo` on a small organisation: (data dir, stdout). A drop folder set in the
+    environment (here one with an empty Zendesk folder) is not read: the demo pulls from the
+    emulators, so every mart has rows (tests/test_end_to_end.py)."""
     data_dir = tmp_path_factory.mktemp("demo")
+    stray_drop = tmp_path_factory.mktemp("stray_drop")
+    (stray_drop / "zendesk").mkdir()
     proc = subprocess.run([str(SAYPRO), "demo", "--scale", "0.3"], cwd=REPO,
-                          env=clean_env(data_dir), capture_output=True, text=True, timeout=1800)
+                          env=clean_env(data_dir) | {"SAYPRO_DROP_DIR": str(stray_drop)},
+                          capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     return data_dir, proc.stdout
 
