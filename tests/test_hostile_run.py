@@ -23,7 +23,7 @@ from tests.conftest import REPO, SAYPRO, clean_env
 
 SCRIPT = "<script>alert('saypro')</script>"
 SHELL_NAME = "late export; rm -rf ~ $(id) `id` 'q' & co.jsonl"
-PAGE = f"https://saypro.online/{SCRIPT}"  # reports show the path: /<script>...
+PAGE = f"https://saypro.online/{SCRIPT}"  # reports show the URL (DESIGN.md section 6)
 
 
 @dataclass
@@ -163,8 +163,8 @@ def test_free_text_from_the_sources_is_escaped_in_the_reports(hostile_run: Hosti
     md = (reports / "support_monthly_2025-01.md").read_text()
     escaped = "&lt;script&gt;alert(&#39;saypro&#39;)&lt;/script&gt;"
     assert f"<td>{escaped}</td>" in html  # the ticket's channel
-    assert f"<td>/{escaped}</td>" in html  # the visits' landing page (a path)
+    assert f"<td>https://saypro.online/{escaped}</td>" in html  # the visits' landing page
     assert "| &lt;script&gt;alert('saypro')&lt;/script&gt; | 1 |" in md
-    assert "| /&lt;script&gt;alert('saypro')&lt;/script&gt; | 40 |" in md
+    assert "| https://saypro.online/&lt;script&gt;alert('saypro')&lt;/script&gt; | 40 |" in md
     for path in [*reports.glob("*.html"), *reports.glob("*.md")]:
         assert "<script" not in path.read_text().lower(), path
