@@ -81,20 +81,26 @@ def build_parser() -> argparse.ArgumentParser:
                          help="emulated network latency added to every response")
 
     sub.add_parser("ui", help="start the Dagster UI and daemon (schedules) on this instance")
-    dashboard = sub.add_parser(
-        "dashboard", help="serve the interactive dashboard on http://127.0.0.1:8501, reading "
-        "the Parquet exports ($SAYPRO_DASHBOARD_HOST and $SAYPRO_DASHBOARD_PORT override)")
-    dashboard.add_argument("streamlit_options", nargs=argparse.REMAINDER, metavar="-- OPTION",
-                           help="options for `streamlit run` after `--`, e.g. "
-                           "`-- --server.baseUrlPath=insights`")
+    _passing_on(sub, "dashboard", "serve the interactive dashboard on http://127.0.0.1:8501, "
+                "reading the Parquet exports ($SAYPRO_DASHBOARD_HOST and $SAYPRO_DASHBOARD_PORT "
+                "override)", "options for `streamlit run`", "-- --server.baseUrlPath=insights")
     sub.add_parser("rebuild-raw", help="rebuild every raw table from the landing files")
-    dbt = sub.add_parser(
-        "dbt", help="run a dbt command on this deployment's warehouse as the pipeline's dbt "
-        "steps run it: its settings, its target folder and its parse")
-    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, metavar="-- DBT_ARGS",
-                     help="the dbt command and its options after `--`, e.g. "
-                     "`-- build --select +kpi_scorecard`")
+    _passing_on(sub, "dbt", "run a dbt command on this deployment's warehouse as the pipeline's "
+                "dbt steps run it: its settings, its target folder and its parse",
+                "the dbt command and its options", "-- build --select +kpi_scorecard")
     return parser
+
+
+def _passing_on(sub: argparse._SubParsersAction, name: str, help_text: str, what: str,
+                example: str) -> None:
+    """A subcommand whose arguments after `--` go to another program (`args.passed_on`)."""
+    command = sub.add_parser(name, help=help_text)
+    command.add_argument("passed_on", nargs=argparse.REMAINDER, metavar="-- ARGS",
+                         help=f"{what} after `--`, e.g. `{example}`")
+
+
+def _passed_on(args: argparse.Namespace) -> list[str]:
+    return args.passed_on[1:] if args.passed_on[:1] == ["--"] else args.passed_on
 
 
 def _settings() -> Settings:
@@ -267,8 +273,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     settings = _settings()
     host = os.getenv("SAYPRO_DASHBOARD_HOST", "127.0.0.1")
     port = os.getenv("SAYPRO_DASHBOARD_PORT", "8501")
-    options = args.streamlit_options[1:] if args.streamlit_options[:1] == ["--"] \
-        else args.streamlit_options
+    options = _passed_on(args)
     app = Path(dashboard.__file__).with_name("app.py")
     print(f"SayPro dashboard on http://{host}:{port} reading {settings.exports_dir.parent}",
           flush=True)
@@ -286,7 +291,7 @@ def cmd_dbt(args: argparse.Namespace) -> int:
     from orchestration.dbt_project import load_project
     from orchestration.dbt_runner import run_command
 
-    dbt_args = args.dbt_args[1:] if args.dbt_args[:1] == ["--"] else args.dbt_args
+    dbt_args = _passed_on(args)
     if not dbt_args:
         print("saypro dbt: name a dbt command after `--`, e.g. `saypro dbt -- build`",
               file=sys.stderr)

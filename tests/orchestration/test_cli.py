@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from orchestration.cli import build_parser
+from orchestration.cli import _passed_on, build_parser
 
 DESIGN_COMMANDS = ["demo", "run", "report", "sample", "sandbox"]
 
@@ -37,6 +37,17 @@ def test_invalid_arguments_are_rejected(argv: list[str]) -> None:
 def test_quarter_is_normalised() -> None:
     args = build_parser().parse_args(["report", "--quarter", "2025-q3"])
     assert args.quarter == "2025-Q3"
+
+
+@pytest.mark.parametrize(("argv", "passed_on"), [
+    (["dashboard", "--", "--server.baseUrlPath=insights"], ["--server.baseUrlPath=insights"]),
+    (["dashboard"], []),
+    (["dbt", "--", "build", "--select", "kpi_values"], ["build", "--select", "kpi_values"]),
+    (["dbt", "test", "--select", "kpi_values"], ["test", "--select", "kpi_values"]),
+])
+def test_arguments_after_the_separator_go_to_the_other_program(
+        argv: list[str], passed_on: list[str]) -> None:
+    assert _passed_on(build_parser().parse_args(argv)) == passed_on
 
 
 def _saypro(*argv: str, **kwargs: object) -> subprocess.Popen:
