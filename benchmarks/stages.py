@@ -384,7 +384,7 @@ def validate(workdir: Path) -> dict:
 
 def _cli_target(workdir: Path) -> Path:
     """dbt's target folder of the command-line stages: never the project's own, whose parse is
-    where the pipeline's parses start (orchestration/dbt_runner.py, `parse_environment`)."""
+    where the pipeline's parses start (orchestration/dbt_invoke.py, `parse_environment`)."""
     return workdir / "data" / "dbt_target_cli"
 
 
@@ -393,8 +393,8 @@ def _dbt(workdir: Path, args: list[str], timings: bool = True,
     """One dbt command; `settings` are passed as the Dagster assets pass them
     (SAYPRO_DBT_<NAME> environment variables, see orchestration/defs/dbt.py). A parse
     `as_the_pipeline_parses` is made in the pipeline's parse environment (no salt, the warehouse
-    by its file name: orchestration/dbt_runner.py, `parse_environment`)."""
-    from orchestration.dbt_runner import with_parse_environment
+    by its file name: orchestration/dbt_invoke.py, `parse_environment`)."""
+    from orchestration.dbt_invoke import with_parse_environment
 
     dbt = Path(sys.executable).with_name("dbt")
     env = _env(workdir) | {f"SAYPRO_DBT_{k.upper()}": v for k, v in (settings or {}).items()}
@@ -516,9 +516,9 @@ def dbt_parse(workdir: Path) -> dict:
 
 
 def _in_process_steps(workdir: Path) -> dict:
-    """The same one-view step as the pipeline runs it (orchestration/dbt_runner.py): dbt in the
+    """The same one-view step as the pipeline runs it (orchestration/dbt_invoke.py): dbt in the
     Dagster process, the project parsed by the first step and kept for the next ones."""
-    from orchestration.dbt_runner import invoke_dbt
+    from orchestration.dbt_invoke import invoke_dbt
 
     os.environ.update(_env(workdir) | {"SAYPRO_DBT_AS_OF": "2026-04-01"})
     target = workdir / "data" / "dbt_target_bench"

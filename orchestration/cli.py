@@ -288,8 +288,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_dbt(args: argparse.Namespace) -> int:
-    from orchestration.dbt_project import load_project
-    from orchestration.dbt_runner import run_command
+    from orchestration.dbt_invoke import DBT_PROJECT_DIR, run_command
 
     dbt_args = _passed_on(args)
     if not dbt_args:
@@ -297,7 +296,7 @@ def cmd_dbt(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     settings = _settings()
-    return 0 if run_command(load_project().project_dir, settings, dbt_args) else 1
+    return 0 if run_command(DBT_PROJECT_DIR, settings, dbt_args) else 1
 
 
 def cmd_rebuild_raw(args: argparse.Namespace) -> int:

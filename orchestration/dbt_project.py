@@ -16,9 +16,8 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from orchestration.dbt_runner import PARTIAL_PARSE_FILE, with_parse_environment
+from orchestration.dbt_invoke import DBT_PROJECT_DIR, PARTIAL_PARSE_FILE, with_parse_environment
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 # Measured: about 5 s on two cores; said with some margin for slower machines.
 PARSE_SECONDS = 10
 
@@ -27,7 +26,7 @@ log = logging.getLogger(__name__)
 
 def parse_project(project: DbtProject) -> None:
     """Write the project's manifest with `dbt parse`, run by this interpreter (the venv need not
-    be on PATH), in the environment of every parse (`dbt_runner.parse_environment`: no PII salt,
+    be on PATH), in the environment of every parse (`dbt_invoke.parse_environment`: no PII salt,
     the warehouse by its file name) and without SAYPRO_ENGINE. The files are moved into place
     once complete, as other processes may be reading them; the partial-parse file is where the
     first parse of a new data dir starts."""

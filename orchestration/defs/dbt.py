@@ -9,8 +9,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
+from orchestration.dbt_invoke import dbt_environment
 from orchestration.dbt_project import dbt_project
-from orchestration.dbt_runner import DbtRunnerResource, dbt_environment
+from orchestration.dbt_runner import DbtRunnerResource
 from orchestration.partitions import TIMEZONE, monthly_partitions
 from orchestration.resources import WarehouseResource, pipeline_settings
 from orchestration.warehouse import web_months_behind
