@@ -52,10 +52,13 @@ def add_experiments(marts: Marts, start: date, end: date, sections: list[dict[st
             else pd.DataFrame()
         primary = mine[mine.is_primary] if len(mine) else mine
         if not len(primary):
+            # no exposures yet, or the primary metric's source is not configured (its other
+            # metrics' rows say why)
             rows.append({"Experiment": experiment.name, "Variant": "", "Primary metric":
                          experiment.primary_metric, "Control": "", "Variant value": "",
                          "Effect (95% interval)": "", "p": "", "Decision":
-                         "no exposures yet", "_class": ""})
+                         mine.decision_reason.iloc[0] if len(mine) else "no exposures yet",
+                         "_class": ""})
             continue
         for r in primary.itertuples():
             rows.append({

@@ -44,6 +44,8 @@ if results.empty:
     st.stop()
 
 primary = results[results["is_primary"] & results["rel_effect"].notna()]
+if not results["is_primary"].any():  # the primary metric's source is not configured
+    st.warning(ui.md_escape(results["decision_reason"].iloc[0]))
 for row in primary.itertuples(index=False):
     final = "final" if row.is_final else "interim"
     st.markdown(f"**{ui.md_escape(row.variant)}** against control: "

@@ -3,26 +3,29 @@
 {#- The metrics an experiment can name (primary_metric, guardrail_metrics). kind says how they
     are compared: proportion (0/1 per unit: two-proportion z), mean (per-unit value: Welch t),
     ratio (sum of numerators / sum of denominators over units: delta-method z). direction:
-    which way is better. Each is computed per unit in int_experiment_outcomes_measured; adding
-    one means a block there and an entry here. -#}
+    which way is better. source: the source it is measured from (a metric of a source that is
+    not configured is left out of experiment_results, DESIGN.md section 3). Each is computed per
+    unit in int_experiment_outcomes_measured; adding one means a block there and an entry
+    here. -#}
 {% macro experiment_metrics() %}
     {{ return({
-        'visit_conversion': {'kind': 'proportion', 'direction': 'higher_is_better',
+        'visit_conversion': {'kind': 'proportion', 'direction': 'higher_is_better', 'source': 'matomo',
             'description': 'any visit with a converted action (contact_seller or ad_post_completed) in the window'},
-        'ad_ctr': {'kind': 'ratio', 'direction': 'higher_is_better',
+        'ad_ctr': {'kind': 'ratio', 'direction': 'higher_is_better', 'source': 'matomo',
             'description': 'classified-ad clicks / ad views of the window visits'},
-        'registration_30d': {'kind': 'proportion', 'direction': 'higher_is_better',
+        'registration_30d': {'kind': 'proportion', 'direction': 'higher_is_better', 'source': 'kobo',
             'description': 'a KoboToolbox registration submitted in the window'},
-        'enrolment_30d': {'kind': 'proportion', 'direction': 'higher_is_better',
+        'enrolment_30d': {'kind': 'proportion', 'direction': 'higher_is_better', 'source': 'moodle',
             'description': 'a Moodle student enrolment in a course starting in the window'},
-        'completion_30d': {'kind': 'proportion', 'direction': 'higher_is_better',
+        'completion_30d': {'kind': 'proportion', 'direction': 'higher_is_better', 'source': 'moodle',
             'description': 'a Moodle course (programme course) completed in the window'},
-        'tickets_per_unit_30d': {'kind': 'mean', 'direction': 'lower_is_better',
+        'tickets_per_unit_30d': {'kind': 'mean', 'direction': 'lower_is_better', 'source': 'zendesk',
             'description': 'Zendesk tickets created in the window'},
     }) }}
 {% endmacro %}
 
-{#- SQL expression: the catalogue's `attribute` (kind | direction) of the metric id `expr`. -#}
+{#- SQL expression: the catalogue's `attribute` (kind | direction | source) of the metric id
+    `expr`. -#}
 {% macro experiment_metric_attribute(expr, attribute) -%}
     case {{ expr }}
     {%- for metric_id, metric in experiment_metrics().items() %}

@@ -169,8 +169,14 @@ def test_a_damaged_export_is_an_error_message(tmp_path: Path,
     assert "could not be read" in at.error[0].value
 
 
-def _experiment_exports(root: Path) -> None:
-    """The two experiment marts with their contract columns only (DESIGN section 11)."""
+NOT_CONFIGURED = ("visit_conversion is measured from matomo, which is not configured: no "
+                  "decision until it is")
+
+
+def _experiment_exports(root: Path, *, primary: bool = True) -> None:
+    """The two experiment marts with their contract columns only (DESIGN section 11); without
+    `primary`, the results of an experiment whose primary metric's source is not configured
+    (only the guardrail's row, with the reason)."""
     marts = root / "exports" / "marts"
     marts.mkdir(parents=True)
     with duckdb.connect() as con:
@@ -183,8 +189,14 @@ def _experiment_exports(root: Path) -> None:
              'primary effect positive, no guardrail worse', true))
             AS t(experiment_id, variant, metric_id, is_primary, units, value, control_value,
                  abs_effect, ci_low, ci_high, rel_effect, p_value, p_value_adjusted,
-                 srm_p_value, srm_flag, achieved_mde, decision, decision_reason, is_final))
-            TO '{marts / "experiment_results.parquet"}' (FORMAT parquet)""")
+                 srm_p_value, srm_flag, achieved_mde, decision, decision_reason, is_final)
+            WHERE ? OR NOT is_primary)
+            TO '{marts / "experiment_results.parquet"}' (FORMAT parquet)""", [primary])
+        if not primary:
+            con.execute(f"""COPY (SELECT * REPLACE ('inconclusive' AS decision,
+                                                 '{NOT_CONFIGURED}' AS decision_reason)
+                                  FROM '{marts / "experiment_results.parquet"}')
+                TO '{marts / "experiment_results.parquet"}' (FORMAT parquet)""")
         con.execute(f"""COPY (SELECT 'wa_cta' AS experiment_id, 'v' || range AS unit_id,
                 CASE WHEN range % 2 = 0 THEN 'control' ELSE 'contact_now' END AS variant,
                 TIMESTAMPTZ '2025-02-03 08:00:00+00' + to_hours(range) AS first_exposed_at,
@@ -203,3 +215,12 @@ def test_experiments_show_decision_effects_and_exposures(
     exposures = next(f for f in frames if "cumulative_units" in f)
     assert set(exposures["variant"]) == {"control", "contact_now", "multi_variant"}
     assert at.query_params["experiment"] == "wa_cta"
+
+
+def test_an_experiment_without_its_primary_metric_says_why(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _experiment_exports(tmp_path, primary=False)
+    at = run_app(tmp_path, monkeypatch, "views/experiments.py")
+    assert not at.exception, [e.value for e in at.exception]
+    # shown as Markdown, escaped (dashboard.ui.md_escape)
+    assert [w.value.replace("\\", "") for w in at.warning] == [NOT_CONFIGURED]

@@ -1,7 +1,10 @@
 -- One row per experiment × non-control variant × metric (DESIGN.md section 11): the statistics
 -- of int_experiment_comparisons_tested (a Python model, so without a contract of its own) cast
--- to the contract's types, and the decision of each variant with its reason, in this order:
+-- to the contract's types, and the decision of each variant with its reason. A metric measured
+-- from a source that is not configured is left out (absent, never 0: DESIGN.md section 3), and
+-- counts neither as primary evidence nor as a worse guardrail. Decisions, in this order:
 --   invalid        sample-ratio mismatch (srm_flag);
+--   inconclusive   the primary metric's source is not configured;
 --   inconclusive   on or before the end date (fixed horizon: results before it are
 --                  preliminary, is_final false), or the primary metric's achieved MDE is
 --                  above the registry's mde_relative (or unknown);
@@ -11,24 +14,35 @@
 --   no_difference  otherwise.
 -- is_final: the local date of the data cut-off (var / SAYPRO_DBT_AS_OF, else now) is after
 -- end_date.
-with tested as (
+with available_sources as (
+    select source from {{ ref('dim_source') }} where is_available
+),
+
+tested as (
     select
-        *,
-        case direction when 'lower_is_better' then abs_effect < 0 else abs_effect > 0 end
+        c.*,
+        case c.direction when 'lower_is_better' then c.abs_effect < 0 else c.abs_effect > 0 end
             as is_better,
-        case direction when 'lower_is_better' then abs_effect > 0 else abs_effect < 0 end
+        case c.direction when 'lower_is_better' then c.abs_effect > 0 else c.abs_effect < 0 end
             as is_worse
-    from {{ ref('int_experiment_comparisons_tested') }}
+    from {{ ref('int_experiment_comparisons_tested') }} as c
+    join available_sources as s
+      on s.source = {{ experiment_metric_attribute('c.metric_id', 'source') }}
 ),
 
 experiments as (
     select
-        experiment_id,
-        control_variant,
-        mde_relative,
-        end_date,
-        {{ local_date(as_of()) }} > end_date as is_final
-    from {{ ref('int_experiments_validated') }}
+        x.experiment_id,
+        x.control_variant,
+        x.mde_relative,
+        x.end_date,
+        x.primary_metric,
+        {{ experiment_metric_attribute('x.primary_metric', 'source') }} as primary_source,
+        s.source is not null as primary_available,
+        {{ local_date(as_of()) }} > x.end_date as is_final
+    from {{ ref('int_experiments_validated') }} as x
+    left join available_sources as s
+      on s.source = {{ experiment_metric_attribute('x.primary_metric', 'source') }}
 ),
 
 variants as (
@@ -57,6 +71,7 @@ decided as (
         v.variant,
         case
             when v.srm_flag then 'invalid'
+            when not e.primary_available then 'inconclusive'
             when not e.is_final then 'inconclusive'
             when v.primary_mde is null or v.primary_mde > e.mde_relative then 'inconclusive'
             when v.primary_better and v.worse_guardrails is null then 'ship'
@@ -69,6 +84,10 @@ decided as (
                 ~ '(chi-square p = {:.2g} < 0.001). The assignment or its tracking is broken, so '
                 ~ 'no effect can be trusted: find the cause, fix it and run the experiment again.',
                 ['v.srm_p_value']) }}
+            when not e.primary_available then {{ format_text(
+                '{} is measured from {}, which is not configured: no decision until it is '
+                ~ '(its variables or its drop folder, README "Pointing it at real accounts").',
+                ['e.primary_metric', 'e.primary_source']) }}
             when not e.is_final then {{ format_text(
                 'Preliminary: the experiment runs until {}. Results are read once, after the end '
                 ~ 'date (fixed horizon), not while it runs.', ['e.end_date']) }}
