@@ -40,6 +40,13 @@ class DbtStepError(Exception):
     """A dbt step that did not succeed; the message holds dbt's own error lines."""
 
 
+def print_log_line(event: dict[str, Any]) -> None:
+    """Print a dbt event's message to stdout when it is a log line of info level or above
+    (dbt itself runs `--quiet` in process), as a dbt command would."""
+    if event["info"].get("level") in LOGGED_LEVELS and event["info"].get("msg"):
+        sys.stdout.write(f"{event['info']['msg']}\n")
+
+
 def parse_environment(environ: Mapping[str, str]) -> dict[str, str | None]:
     """What every dbt parse of the project changes in the environment (None: left out).
 
@@ -217,8 +224,8 @@ def run_command(project_dir: Path, settings: Settings, args: Sequence[str]) -> b
     os.environ.update(dbt_environment(settings, {}))
 
     def show(event: dict[str, Any]) -> None:
-        if event["info"].get("level") in LOGGED_LEVELS and event["info"].get("msg"):
-            print(event["info"]["msg"], flush=True)
+        print_log_line(event)
+        sys.stdout.flush()
 
     result = invoke_dbt(project_dir, settings.dbt_target_dir, args, show)
     if result.exception is not None and not result.success:

@@ -24,7 +24,7 @@ from dagster_dbt.asset_utils import (
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
 from ingestion.settings import Settings
-from orchestration.dbt_invoke import LOGGED_LEVELS, DbtStepError, invoke_dbt
+from orchestration.dbt_invoke import DbtStepError, invoke_dbt, print_log_line
 
 
 def _selection_args(context: dg.AssetExecutionContext,
@@ -88,8 +88,7 @@ class DbtStep:
 
         def collect(event: dict[str, Any]) -> None:
             events.append(event)
-            if event["info"].get("level") in LOGGED_LEVELS and event["info"].get("msg"):
-                sys.stdout.write(f"{event['info']['msg']}\n")
+            print_log_line(event)
 
         result = invoke_dbt(self.project_dir, target_path, command, collect)
         sys.stdout.flush()
