@@ -146,7 +146,7 @@ def test_rate_intervals_are_wilson(kpi_warehouse: Path) -> None:
     rows = _rows(kpi_warehouse, """
         select v.numerator, v.denominator, v.value, v.ci_low, v.ci_high
         from marts.kpi_values v join raw.kpi_catalog c using (kpi_id)
-        where c.aggregation = 'rate' and v.reliability <> 'suppressed'""")
+        where c.unit = 'rate' and v.reliability <> 'suppressed'""")
     assert rows
     for r in rows:
         s, n = min(r["numerator"], r["denominator"]), r["denominator"]

@@ -1,9 +1,10 @@
-{#- Segment registry (seeds/segments.csv) evaluated at compile time.
+{#- Segment registry (seeds/segments.csv, its versions numbered in marts.dim_segment)
+    evaluated at compile time.
 
-    kpi_segment_versions() returns the seed's rows as a list of dicts (segment_id, version,
+    kpi_segment_versions() returns dim_segment's rows as a list of dicts (segment_id, version,
     rule, active_from, active_to). Unit tests replace the registry with the var
-    `kpi_segments_override` (a list of the same dicts), so rules are testable without the seed.
-    Before the seed exists (e.g. a bare `dbt compile`), it returns an empty list. -#}
+    `kpi_segments_override` (a list of the same dicts), so rules are testable without it.
+    Before dim_segment exists (e.g. a bare `dbt compile`), it returns an empty list. -#}
 {% macro kpi_segment_versions() %}
     {%- set override = var('kpi_segments_override', none) -%}
     {%- if override is not none -%}
@@ -12,8 +13,8 @@
     {%- if not execute -%}
         {{ return([]) }}
     {%- endif -%}
-    {%- set seed_rel = ref('segments') -%}
-    {%- set existing = adapter.get_relation(database=seed_rel.database, schema=seed_rel.schema, identifier=seed_rel.identifier) -%}
+    {%- set registry = ref('dim_segment') -%}
+    {%- set existing = adapter.get_relation(database=registry.database, schema=registry.schema, identifier=registry.identifier) -%}
     {%- if existing is none -%}
         {{ return([]) }}
     {%- endif -%}

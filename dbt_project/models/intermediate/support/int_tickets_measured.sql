@@ -44,7 +44,13 @@ taxonomy as (
         {{ arg_min_by('x.fishbone_group', ['x.taxonomy_rank', 'x.tag']) }} as fishbone_group,
         {{ arg_min_by('x.tag', ['x.taxonomy_rank', 'x.tag']) }} as taxonomy_tag
     from (select ticket_id, {{ explode_list('tags') }} as tag from tickets) as t
-    join {{ ref('ticket_taxonomy') }} as x on x.tag = t.tag
+    join (
+        -- taxonomy_rank is optional (seeds/_seeds.yml); a tag without one ranks after the rest
+        select tag, category, issue_type, fishbone_group,
+               coalesce({{ optional_seed_column('ticket_taxonomy', 'taxonomy_rank', 'null') }},
+                        2147483647) as taxonomy_rank
+        from {{ ref('ticket_taxonomy') }}
+    ) as x on x.tag = t.tag
     group by 1
 ),
 

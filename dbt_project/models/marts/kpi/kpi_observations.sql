@@ -154,11 +154,12 @@ obs as (
 
 -- KPIs whose sources are all available (DESIGN.md section 3): a KPI of an absent source is
 -- absent, never 0 (first_ad_success_rate would otherwise be 0 for people known from Moodle
--- alone when Matomo is not configured).
+-- alone when Matomo is not configured). Each KPI's sources: macros/kpi/catalog.sql.
 available_kpis as (
     select kpi_id
     from (
-        select c.kpi_id, {{ explode_list(split_text('c.sources', '|')) }} as needed
+        select c.kpi_id,
+               {{ explode_list(split_text(kpi_computation_attribute('c.kpi_id', 'sources'), '|')) }} as needed
         from {{ ref('kpi_catalog') }} as c
     ) as t
     group by kpi_id

@@ -18,7 +18,7 @@ targets as (
         cast(weight as integer) as weight,
         owner,
         cast(effective_from as date) as effective_from,
-        coalesce(basis, 'placeholder') as basis
+        {{ optional_seed_column('kpi_targets', 'basis', 'cast(null as ' ~ dbt.type_string() ~ ')') }} as basis
     from {{ ref('kpi_targets') }}
 ),
 

@@ -10,8 +10,10 @@ with obs as {{ not_materialized() }} (
     select * from {{ ref('kpi_observations') }}
 ),
 
+-- How each catalogue KPI aggregates: macros/kpi/catalog.sql.
 catalog as (
-    select kpi_id, aggregation from {{ ref('kpi_catalog') }}
+    select kpi_id, {{ kpi_computation_attribute('kpi_id', 'aggregation') }} as aggregation
+    from {{ ref('kpi_catalog') }}
 ),
 
 -- One row per month, person and segment (a tested unique combination of the mart).

@@ -1,7 +1,8 @@
--- depends_on: {{ ref('segments') }}
+-- depends_on: {{ ref('dim_segment') }}
 -- Monthly segment membership: one row per local month x person x segment for which the
 -- segment version active in that month has a rule that is true for the person-month.
--- Rules come from seeds/segments.csv at compile time (macro kpi_segment_membership_sql).
+-- Rules come from seeds/segments.csv through dim_segment at compile time (macro
+-- kpi_segment_membership_sql).
 with person_months as (
     select * from {{ ref('int_person_months_profiled') }}
 ),
