@@ -7,8 +7,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from ingestion.http import HttpClient
 
@@ -79,6 +80,12 @@ class SourceContext:
     now: datetime
     log: logging.Logger
     landed: LandedQuery
+
+    @property
+    def start_instant(self) -> datetime:
+        """The first instant of history: midnight of `start_date` in `timezone`, the time zone
+        that defines days (DESIGN.md section 3), not UTC midnight."""
+        return datetime.combine(self.start_date, time(), ZoneInfo(self.timezone))
 
 
 Pages = Generator[Page, None, Mapping[str, CallCount] | None]

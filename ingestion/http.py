@@ -42,7 +42,12 @@ as requests does; it drops `Authorization` when a redirect leaves the host."""
 
 
 class SourceError(RuntimeError):
-    """A permanent failure: retrying will not help; the message says what to fix."""
+    """A permanent failure: retrying will not help; the message says what to fix. `status` is
+    the HTTP status when the server answered with an error one."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class TransientError(RuntimeError):
@@ -217,7 +222,7 @@ class HttpClient:
         if status >= 400:
             fix = FIXES.get(status, "check the request settings").format(
                 secrets=self.secret_names, base=self.base_url)
-            raise SourceError(f"{self.source}: HTTP {status} at {endpoint}: {fix}.")
+            raise SourceError(f"{self.source}: HTTP {status} at {endpoint}: {fix}.", status)
         body = response.data
         if parse is None:
             return None, body

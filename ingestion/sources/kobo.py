@@ -1,11 +1,12 @@
-"""KoboToolbox API v2: the registration and feedback forms' definitions (questions, groups and
-choice lists, so answers can be checked against and labelled by the deployed form) and their
-submissions, incremental on `_submission_time` (UTC)."""
+"""KoboToolbox API v2: the registration and feedback forms' submissions, incremental on
+`_submission_time` (UTC), and their definitions (questions, groups and choice lists, so answers
+can be checked against and labelled by the deployed form) when the server gives them."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC
 from urllib.parse import parse_qs, urlsplit
 
 from ingestion.contract import EntityDeclaration, Page, Pages, SourceContext, SourceDeclaration
@@ -25,7 +26,8 @@ def pages(ctx: SourceContext) -> Pages:
 def _submissions(ctx: SourceContext, entity: str, uid: str) -> Iterator[Page]:
     """A form's submissions since the cursor, page by page; the cursor (the latest submission
     time seen) moves on with the last page."""
-    since = (ctx.cursors[entity] or {}).get("submission_time", f"{ctx.start_date}T00:00:00")
+    first = ctx.start_instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")  # UTC, as Kobo
+    since = (ctx.cursors[entity] or {}).get("submission_time", first)
     path = f"/api/v2/assets/{uid}/data/"
     latest, start = since, 0
     while True:
@@ -65,13 +67,24 @@ def _next_start(next_url: str, default: int) -> int:
 
 def _definitions(ctx: SourceContext) -> Iterator[Page]:
     """Each form's asset, pulled whole on every run (one small call): a redeployed form's new
-    version replaces the old one in raw, keyed on the asset uid."""
+    version replaces the old one in raw, keyed on the asset uid. The submissions are the
+    contract (DESIGN.md section 4); a server without the asset endpoint (404) gives none, and
+    the answers are then neither checked against nor labelled by the form."""
     for uid_variable in FORMS.values():
         path = f"/api/v2/assets/{ctx.credentials.get(uid_variable)}/"
         params = {"format": "json"}
-        doc, body = ctx.client.request_json(
-            "GET", path, params=params, entity="forms", records_path="$", public_params=params
-        )
+        try:
+            doc, body = ctx.client.request_json(
+                "GET", path, params=params, entity="forms", records_path="$",
+                public_params=params
+            )
+        except SourceError as exc:
+            if exc.status != 404:
+                raise
+            ctx.log.warning(
+                "kobo: no form definition at %s (HTTP 404): answers are not checked against "
+                "its choices; the submissions are pulled from its data endpoint.", path)
+            continue
         if not isinstance(doc, dict) or "content" not in doc:
             raise SourceError(
                 f"kobo: {path} did not return a form definition (no 'content'). "

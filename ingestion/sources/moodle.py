@@ -9,6 +9,7 @@ is not asked again (see `SETTLED_COMPLETIONS`).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -25,7 +26,13 @@ from ingestion.http import HttpClient, SourceError
 
 PATH = "/webservice/rest/server.php"
 WORKERS = 8
-PER_USER_ERRORS = {"nocriteriaset", "notenrolled"}
+PER_USER_ERRORS = {"nocriteriaset", "usernotenroled", "notenroled", "cannotviewreport",
+                   "accessdenied"}
+"""Error codes of `core_completion_get_course_completion_status` that concern one student or
+one course, not the pull: no completion criteria, the student not tracked (suspended, or no
+longer enrolled), completion not enabled in the course (workshops often have none), the
+student in a group the web-service user cannot see. Such a response lands as a rejected page
+with its error code; any other exception stops the pull."""
 
 SETTLED_COMPLETIONS = """
     SELECT record_key,
@@ -101,6 +108,7 @@ def pages(ctx: SourceContext) -> Pages:
     courses = [c for c in courses if c.get("format") != "site"]
     settled = dict(ctx.landed("completions", SETTLED_COMPLETIONS))
     calls = skipped = 0
+    rejected: Counter[str] = Counter()
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:  # one pool for every course
         for course in courses:
             cid = course["id"]
@@ -126,7 +134,7 @@ def pages(ctx: SourceContext) -> Pages:
             ]
             calls += len(to_ask)
             skipped += len(students) - len(to_ask)
-            yield from _completions(moodle, pool, cid, to_ask)
+            yield from _completions(moodle, pool, cid, to_ask, rejected)
             grades, body = moodle.call(
                 "gradereport_user_get_grade_items", {"courseid": cid}, "grades"
             )
@@ -138,6 +146,12 @@ def pages(ctx: SourceContext) -> Pages:
                 records_path="usergrades",
                 record_count=len(grades.get("usergrades", [])),
             )
+    if calls and rejected.total() == calls:
+        ctx.log.warning(
+            "moodle: every completion status call was refused (%s): completion rates will read "
+            "0. Give the web service's user the capability report/completion:view and enable "
+            "completion tracking in the courses.",
+            ", ".join(f"{code} x{n}" for code, n in rejected.most_common()))
     return {"completions": CallCount(calls, skipped)}
 
 
@@ -154,11 +168,13 @@ def _unchanged_since_complete(completed_at: int | None, user: dict[str, Any]) ->
 
 
 def _completions(
-    moodle: MoodleCaller, pool: ThreadPoolExecutor, cid: int, students: list[int]
+    moodle: MoodleCaller, pool: ThreadPoolExecutor, cid: int, students: list[int],
+    rejected: Counter[str]
 ) -> Iterator[Page]:
     """Each student's completion status (one call each, concurrently), landed as one file per
     course whose lines are the responses as sent: one durable write per course instead of per
-    student (the fsyncs, not the calls, were the cost)."""
+    student (the fsyncs, not the calls, were the cost). A refused call (PER_USER_ERRORS) lands
+    as a rejected page and is counted in `rejected` by error code."""
 
     def completion(uid: int) -> tuple[int, Any, bytes]:
         doc, body = moodle.call(
@@ -171,6 +187,7 @@ def _completions(
     for uid, doc, body in pool.map(completion, students):
         params = {"courseid": cid, "userid": uid}
         if "exception" in doc:
+            rejected[str(doc.get("errorcode"))] += 1
             yield Page(
                 "completions",
                 body,

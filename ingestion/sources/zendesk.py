@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time
 from typing import Any
 
 from ingestion.contract import EntityDeclaration, Page, Pages, SourceContext, SourceDeclaration
 from ingestion.http import HttpClient
-
-
-def _start_time(start_date: date) -> int:
-    return int(datetime.combine(start_date, time(), UTC).timestamp())
 
 
 def _cursor_export(
@@ -91,7 +86,7 @@ def pages(ctx: SourceContext) -> Pages:
         f"{ctx.credentials.get('ZENDESK_EMAIL')}/token",
         ctx.credentials.get("ZENDESK_API_TOKEN"),
     )
-    start = _start_time(ctx.start_date)
+    start = int(ctx.start_instant.timestamp())
     # users are reference data (agents predate the start date): always from the beginning
     yield from _cursor_export(
         client, "users", ctx.cursors["users"], "/api/v2/incremental/users/cursor.json", 0

@@ -239,3 +239,87 @@ def test_proxy_settings_come_from_the_environment_once(monkeypatch: pytest.Monke
     monkeypatch.setenv("HTTPS_PROXY", "http://changed.example:1")
     assert remote.session.proxies.get("https") == "http://proxy.example:3128"
     assert not remote.session.trust_env  # requests no longer re-reads them per call
+
+
+def test_kobo_without_the_asset_endpoint_pulls_the_submissions(
+        tmp_path: Path, clean_sandbox: SandboxHandle, sandbox_data: Path,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """DESIGN.md section 4 names only the data endpoint: a server without the form definitions
+    (404 there) still gives every submission, with a warning that names the form."""
+    from werkzeug.wrappers import Response
+
+    kobo = clean_sandbox.apps["kobo"]
+    handle = kobo.handle
+
+    def no_asset_definitions(request):
+        if request.path.startswith("/api/v2/assets/") and "/data/" not in request.path:
+            return Response(b'{"detail": "Not found."}', 404, content_type="application/json")
+        return handle(request)
+
+    monkeypatch.setattr(kobo, "handle", no_asset_definitions)
+    settings = _settings(tmp_path, clean_sandbox)
+    with caplog.at_level(logging.WARNING):
+        pull_source("kobo", settings, logging.getLogger("test"))
+    for table in ("kobo__registration", "kobo__feedback"):
+        folder, key = KEYS[table]
+        assert set(_keys(settings, table)) == _expected(sandbox_data, folder, key)
+    assert _keys(settings, "kobo__forms") == []
+    warnings = [r.getMessage() for r in caplog.records if "no form definition" in r.getMessage()]
+    assert len(warnings) == 2, warnings
+
+
+@pytest.mark.parametrize("errorcode", ["usernotenroled", "cannotviewreport", "accessdenied"])
+def test_moodle_completion_refused_for_a_student_keeps_the_pull(
+        errorcode: str, tmp_path: Path, clean_sandbox: SandboxHandle, sandbox_data: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Moodle's per-student refusals of core_completion_get_course_completion_status (a
+    suspended student, a course without completion tracking, a group the web-service user
+    cannot see) land as rejected pages; the other students' statuses all land."""
+    from werkzeug.wrappers import Response
+
+    moodle = clean_sandbox.apps["moodle"]
+    handle = moodle.handle
+    refused: set[str] = set()
+
+    def refuse_odd_students(request):
+        form = request.form
+        if form.get("wsfunction") == "core_completion_get_course_completion_status" \
+                and int(form["userid"]) % 2:
+            refused.add(f"{form['courseid']}-{form['userid']}")
+            return Response(orjson.dumps({"exception": "moodle_exception",
+                                          "errorcode": errorcode, "message": "refused"}),
+                            200, content_type="application/json")
+        return handle(request)
+
+    monkeypatch.setattr(moodle, "handle", refuse_odd_students)
+    settings = _settings(tmp_path, clean_sandbox)
+    pull_source("moodle", settings, logging.getLogger("test"))
+    landed = set(_keys(settings, "moodle__completions"))
+    expected = _expected(sandbox_data, "moodle/completions", KEYS["moodle__completions"][1])
+    assert refused and landed == expected - refused
+    with duckdb.connect(str(settings.warehouse)) as con:
+        errors = con.execute("SELECT count(*) FROM raw._landing_files WHERE source = 'moodle' "
+                             "AND status = 'rejected' AND meta->>'$.error' LIKE ?",
+                             [f"{errorcode}:%"]).fetchone()[0]
+    assert errors == len(refused)
+
+
+def test_history_starts_at_local_midnight(tmp_path: Path, clean_sandbox: SandboxHandle) -> None:
+    """SAYPRO_START_DATE is a local day (DESIGN.md section 3): 2025-01-01 in Johannesburg
+    starts at 2024-12-31 22:00 UTC, so what happened in the first two local hours is pulled."""
+    settings = _settings(tmp_path, clean_sandbox, SAYPRO_TIMEZONE="Africa/Johannesburg")
+    log = logging.getLogger("test")
+    pull_source("zendesk", settings, log)
+    pull_source("kobo", settings, log)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        first = dict(con.execute("""
+            SELECT entity, min(coalesce(meta->>'$.request.params.start_time',
+                                        meta->>'$.request.params.query'))
+            FROM raw._landing_files
+            WHERE entity IN ('tickets', 'ticket_events', 'registration', 'feedback')
+              AND meta->>'$.request.params.cursor' IS NULL
+            GROUP BY entity""").fetchall())
+    midnight = "1735682400"  # 2024-12-31T22:00:00Z
+    assert first["tickets"] == first["ticket_events"] == midnight
+    for form in ("registration", "feedback"):
+        assert first[form] == '{"_submission_time": {"$gt": "2024-12-31T22:00:00"}}'
