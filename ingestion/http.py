@@ -33,7 +33,8 @@ from tenacity import (
 
 from ingestion.payloads import UTF8, as_utf8, encoding_of
 
-TRANSIENT_STATUS = {429, 500, 502, 503, 504}
+TRANSIENT_STATUS = frozenset({408, 429, *range(500, 600)})
+"""Statuses worth retrying (DESIGN.md section 5: 429 and any 5xx; 408 is a timeout)."""
 DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
 POOL_SIZE = 10  # connections kept per host, as requests keeps them (Moodle runs 8 workers)
 NO_RETRIES = urllib3.Retry(total=None, connect=0, read=False, status=0, other=0, redirect=30)
@@ -48,6 +49,11 @@ class SourceError(RuntimeError):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class RetriesExhaustedError(SourceError):
+    """Transient failures went on past the retry budget: the service may be back later, so
+    the orchestrator may run the pull again (every other SourceError is final)."""
 
 
 class TransientError(RuntimeError):
@@ -162,7 +168,7 @@ class HttpClient:
         try:
             return retrying(self._once, method, url, endpoint, body, parse)
         except TransientError as exc:
-            raise SourceError(
+            raise RetriesExhaustedError(
                 f"{self.source}: {endpoint} still failing after {self.retries} retries "
                 f"({exc}). The service may be down or rate limiting: re-run later; landed "
                 "pages and cursors are kept, so the next run resumes where this one stopped."

@@ -154,6 +154,11 @@ class People:
         )
 
 
+RECENT_SIGNUP_S = 30 * 86400
+RECENT_SIGNUP_SHARE = 0.3
+"""Share of the tickets of signed-up requesters that come from people in their first 30 days."""
+
+
 def _people(rng: np.random.Generator, n: int) -> People:
     start = datetime(YEAR, 1, 1, tzinfo=UTC)
     signup_offsets = rng.uniform(0, 365 * 86400, n)
@@ -269,6 +274,7 @@ def _ticket_month(
     with_person = np.flatnonzero(people.zendesk_user)
     signup_month = np.array([_local_month(s) for s in people.signup])
     new_this_month = with_person[signup_month[with_person] == month]
+    signup_ts = np.array([s.timestamp() for s in people.signup])  # people are in signup order
     slow = 3.5 if month == 6 else 1.0  # planted: low agent capacity in June
     tickets: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
@@ -287,12 +293,21 @@ def _ticket_month(
         clock.next_ticket += 1
         created_at = datetime.fromtimestamp(float(created[k]), UTC).replace(microsecond=0)
         tag = str(tag_draw[k])
-        if tag == "image_upload_error" and len(new_this_month) and rng.random() < 0.7:
-            person = int(rng.choice(new_this_month))  # planted: new users' ad-posting issue
-        elif rng.random() < 0.06:
+        # a requester has signed up by the time of the ticket (the people before `signed_up`),
+        # and people who signed up in the last 30 days ask for help more than the others
+        signed_up = int(np.searchsorted(signup_ts, created[k], side="right"))
+        known = with_person[: int(np.searchsorted(with_person, signed_up))]
+        new_known = new_this_month[: int(np.searchsorted(new_this_month, signed_up))]
+        recent = known[int(np.searchsorted(
+            known, np.searchsorted(signup_ts, created[k] - RECENT_SIGNUP_S))):]
+        if tag == "image_upload_error" and len(new_known) and rng.random() < 0.7:
+            person = int(new_known[rng.integers(len(new_known))])  # planted: new users' issue
+        elif rng.random() < 0.06 or not len(known):
             person = -1
+        elif len(recent) and rng.random() < RECENT_SIGNUP_SHARE:
+            person = int(recent[rng.integers(len(recent))])
         else:
-            person = int(rng.choice(with_person))
+            person = int(known[rng.integers(len(known))])
         requester = (
             anonymous[k % len(anonymous)] if person < 0 else int(people.zendesk_user[person])
         )

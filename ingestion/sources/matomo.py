@@ -21,9 +21,16 @@ def _days(start_date: date, timezone: str, cursor: dict | None, now: datetime) -
 
 
 def pages(ctx: SourceContext) -> Pages:
-    """Each local day's visits, page by page; the cursor moves on with a day's last page."""
+    """Each local day's visits, page by page; the cursor moves on with a day's last page.
+
+    A server may return fewer rows than `filter_limit` asks for (a cap on its side), so a short
+    page ends the day only when it is shorter than a page this server has already given;
+    otherwise the next offset is asked for, and an empty page ends the day. The offset moves
+    on by the rows received (at most `filter_limit`: rows repeated because visits arrived
+    while paging are not counted twice)."""
     path = "/index.php"
     site, token = ctx.credentials.get("MATOMO_SITE_ID"), ctx.credentials.get("MATOMO_TOKEN")
+    largest_page = 0
     for day in _days(ctx.start_date, ctx.timezone, ctx.cursors["visits"], ctx.now):
         offset = 0
         while True:
@@ -51,7 +58,10 @@ def pages(ctx: SourceContext) -> Pages:
                     f"error: {doc.get('message')}. Check MATOMO_TOKEN has view "
                     "access to MATOMO_SITE_ID."
                 )
-            last = len(doc) < PAGE_SIZE
+            rows = min(len(doc), PAGE_SIZE)  # a page never holds more rows than asked for:
+            # more are records repeated because visits arrived while paging
+            last = not doc or rows < largest_page
+            largest_page = max(largest_page, rows)
             yield Page(
                 "visits",
                 body,
@@ -64,7 +74,7 @@ def pages(ctx: SourceContext) -> Pages:
             )
             if last:
                 break
-            offset += PAGE_SIZE
+            offset += rows
 
 
 SOURCE = SourceDeclaration(

@@ -5,6 +5,7 @@ import dagster as dg
 from dagster._core.definitions.executor_definition import execute_in_process_executor
 
 from ingestion.contract import SourceDeclaration
+from ingestion.http import RetriesExhaustedError, SourceError
 from ingestion.pull import pull_source
 from ingestion.raw import table_name
 from ingestion.sources import SOURCES
@@ -53,7 +54,13 @@ def build_source_asset(declaration: SourceDeclaration) -> dg.AssetsDefinition:
             from quality.gx_suite import warm_up
 
             warm_up()
-        result = pull_source(source, settings, context.log)
+        try:
+            result = pull_source(source, settings, context.log)
+        except SourceError as exc:
+            if isinstance(exc, RetriesExhaustedError):
+                raise  # the retry policy runs the pull again later
+            # permanent (401/403/404, a vendor error body): fail at once (DESIGN.md section 5)
+            raise dg.Failure(description=str(exc), allow_retries=False) from exc
         shared = result.metadata()
         rows_by_table = table_row_counts(settings.warehouse,
                                          [table_name(source, entity) for entity in entities])

@@ -11,6 +11,9 @@ registration without one gives attributes to nobody, so it lands with a counted 
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 from quality.spec import (
     EntitySpec,
     Field,
@@ -22,11 +25,10 @@ from quality.spec import (
     unique,
 )
 
-PROVINCES = {
-    "ec": "eastern_cape", "fs": "free_state", "gp": "gauteng", "kzn": "kwazulu_natal",
-    "lp": "limpopo", "mp": "mpumalanga", "nc": "northern_cape", "nw": "north_west",
-    "wc": "western_cape",
-}
+PROVINCES = {row["code"]: row["province"] for row in csv.DictReader(
+    (Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "provinces.csv")
+    .read_text(encoding="utf-8").splitlines())}
+"""Province code → snake_case name, as staging maps them (the dbt seed `provinces`)."""
 PROVINCE_VALUES = (*PROVINCES, *PROVINCES.values())
 SETTLEMENT_TYPES = ("urban", "peri_urban", "rural")
 AGE_BANDS = ("15-17", "18-24", "25-34", "35-44", "45-54", "55+")

@@ -323,3 +323,66 @@ def test_history_starts_at_local_midnight(tmp_path: Path, clean_sandbox: Sandbox
     assert first["tickets"] == first["ticket_events"] == midnight
     for form in ("registration", "feedback"):
         assert first[form] == '{"_submission_time": {"$gt": "2024-12-31T22:00:00"}}'
+
+
+def test_matomo_server_with_a_smaller_page_cap_gives_every_visit(
+        tmp_path: Path, clean_sandbox: SandboxHandle, sandbox_data: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Matomo that returns at most 3 rows whatever filter_limit asks for: the connector
+    pages on by the rows it got, and lands every visit of every day."""
+    matomo = clean_sandbox.apps["matomo"]
+    handle = matomo.handle
+
+    def capped(request):
+        response = handle(request)
+        rows = orjson.loads(response.get_data())
+        if isinstance(rows, list):
+            response.set_data(orjson.dumps(rows[:3]))
+        return response
+
+    monkeypatch.setattr(matomo, "handle", capped)
+    settings = _settings(tmp_path, clean_sandbox, SAYPRO_START_DATE="2025-12-01")
+    pull_source("matomo", settings, logging.getLogger("test"))
+    expected = {str(orjson.loads(line)["idVisit"])
+                for path in (sandbox_data / "matomo" / "visits").glob("2025-12-*.jsonl")
+                for line in path.read_bytes().splitlines() if line}
+    keys = _keys(settings, "matomo__visits")
+    assert len(keys) == len(set(keys)) and set(keys) == expected
+    assert len(expected) > 3 * 31  # days with more visits than the cap
+
+
+@pytest.mark.parametrize("status", [408, 501, 507, 520])
+def test_any_5xx_and_a_request_timeout_are_retried(status: int) -> None:
+    """DESIGN.md section 5: 429 and every 5xx are transient, not only the common ones; 408 is a
+    timeout. The server fails twice, then answers."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from ingestion.http import HttpClient
+
+    calls: list[str] = []
+
+    class Flaky(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            calls.append(self.path)
+            code, body = (status, b"{}") if len(calls) <= 2 else (200, b'{"ok": true}')
+            self.send_response(code)
+            self.send_header("Retry-After", "0")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = HttpClient("zendesk", f"http://127.0.0.1:{server.server_port}",
+                            "ZENDESK_API_TOKEN")
+        doc, _ = client.request_json("GET", "/api/v2/x.json")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert doc == {"ok": True}
+    assert len(calls) == 3 and client.retries == 2

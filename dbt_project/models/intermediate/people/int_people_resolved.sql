@@ -1,12 +1,17 @@
 -- One row per SayPro person id seen in any source (Zendesk external_id, Matomo userId, Moodle
 -- idnumber, Kobo beneficiary_id). signup_date = local date of the earliest appearance in any
--- source (Zendesk user created, first Matomo visit, first Moodle access or else the course
--- start, first Kobo submission); attributes from the latest registration response (latest
--- _submission_time, then highest _id); is_premium = any Zendesk user of the person tagged
--- premium.
+-- source (Zendesk user created or first ticket requested, whichever is first: a helpdesk may
+-- hold tickets older than its user record, e.g. users imported later; first Matomo visit,
+-- first Moodle access or else the course start, first Kobo submission); attributes from the
+-- latest registration response (latest _submission_time, then highest _id); is_premium = any
+-- Zendesk user of the person tagged premium.
 with appearances as (
     select person_id, created_at as seen_at, 'zendesk' as source
     from {{ ref('stg_zendesk__users') }}
+    union all
+    select u.person_id, t.created_at, 'zendesk'
+    from {{ ref('stg_zendesk__tickets') }} as t
+    join {{ ref('stg_zendesk__users') }} as u on u.user_id = t.requester_id
     union all
     select person_id, first_action_at, 'matomo' from {{ ref('stg_matomo__visits') }}
     union all

@@ -5,8 +5,9 @@
 --   {"event_type": "Change", "status": "solved", "previous_value": "open"}       (field as key)
 --   {"event_type": "Change", "field_name": "status", "value": "solved", ...}      (audit style)
 -- into field_name / new_value / previous_value, and for status into new_status / previous_status
--- (a Create event carries the initial status). Comment bodies are masked for e-mail addresses
--- and phone numbers.
+-- (a Create event carries the initial status, under `status` or audit style: one Create child
+-- per field, `field_name: "status"` with its `value`). Comment bodies are masked for e-mail
+-- addresses and phone numbers.
 -- A table maintained by load, like stg_matomo__visits: each audit is unnested and parsed once,
 -- when its version lands (record_key, load_id: the raw version each row came from).
 -- Each audit and each child event is parsed once (from_json into a struct); only the
@@ -70,7 +71,8 @@ select
          then coalesce(c.value, {{ json_text_by_key('child', 'field_name') }}) end as new_value,
     case when child_type = 'Change' then c.previous_value end as previous_value,
     case
-        when child_type = 'Create' then lower(c.status)
+        when child_type = 'Create'
+            then lower(coalesce(c.status, case when lower(c.field_name) = 'status' then c.value end))
         when child_type = 'Change' and field_name = 'status'
             then lower(coalesce(c.value, c.status))
     end as new_status,
