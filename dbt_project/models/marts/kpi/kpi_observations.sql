@@ -124,7 +124,7 @@ obs as (
     union all
     select 'pass_rate', cohort_month, person_id, course_id || ':' || person_id, is_passed::int, 1, null,
            coalesce('person:' || person_id, 'moodle_user:' || user_id)
-    from enrolments where programme = 'course' and is_passed is not null
+    from enrolments where programme = 'course'
     union all
     select 'active_learners', {{ local_month('last_access_at') }}, person_id,
            coalesce(person_id, 'moodle_user:' || user_id), null, null, null,
