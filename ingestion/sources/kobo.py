@@ -51,6 +51,7 @@ def _submissions(ctx: SourceContext, entity: str, uid: str) -> Iterator[Page]:
             records_path="results",
             record_count=len(results),
             cursor={"submission_time": latest} if last else None,
+            window={"start": since},  # exclusive: _submission_time > since (UTC)
         )
         if last:
             break

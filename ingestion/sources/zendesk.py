@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from ingestion.contract import EntityDeclaration, Page, Pages, SourceContext, SourceDeclaration
 from ingestion.http import HttpClient
+
+
+def _iso(unix: int | str) -> str:
+    """A Zendesk unix time as the landing metadata's window bound (UTC, ISO 8601)."""
+    return datetime.fromtimestamp(int(unix), UTC).isoformat()
 
 
 def _cursor_export(
@@ -29,6 +35,7 @@ def _cursor_export(
             records_path=entity,
             record_count=len(doc[entity]),
             cursor={"cursor": cursor} if doc.get("after_cursor") else None,
+            window=None if "cursor" in params else {"start": _iso(start_time)},
         )
         if doc.get("end_of_stream") or not doc[entity]:
             break
@@ -59,6 +66,7 @@ def _ticket_events(
             records_path="ticket_events",
             record_count=len(doc["ticket_events"]),
             cursor={"start_time": int(end_time)} if end_time else None,
+            window={"start": _iso(start), **({"end": _iso(end_time)} if end_time else {})},
         )
         if doc.get("end_of_stream") or not end_time or int(end_time) <= int(start):
             break

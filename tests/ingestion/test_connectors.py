@@ -319,10 +319,22 @@ def test_history_starts_at_local_midnight(tmp_path: Path, clean_sandbox: Sandbox
             WHERE entity IN ('tickets', 'ticket_events', 'registration', 'feedback')
               AND meta->>'$.request.params.cursor' IS NULL
             GROUP BY entity""").fetchall())
+        windows = dict(con.execute("""
+            SELECT entity, min(meta->>'$.request.window.start') FROM raw._landing_files
+            WHERE entity IN ('tickets', 'ticket_events', 'registration') GROUP BY entity
+            """).fetchall())
+        events_without_end = con.execute("""
+            SELECT count(*) FROM raw._landing_files WHERE entity = 'ticket_events'
+              AND meta->>'$.request.window.end' IS NULL""").fetchone()[0]
     midnight = "1735682400"  # 2024-12-31T22:00:00Z
     assert first["tickets"] == first["ticket_events"] == midnight
     for form in ("registration", "feedback"):
         assert first[form] == '{"_submission_time": {"$gt": "2024-12-31T22:00:00"}}'
+    # the landing metadata's request window (DESIGN.md section 5)
+    assert windows == {"tickets": "2024-12-31T22:00:00+00:00",
+                       "ticket_events": "2024-12-31T22:00:00+00:00",
+                       "registration": "2024-12-31T22:00:00"}
+    assert events_without_end == 0
 
 
 def test_matomo_server_with_a_smaller_page_cap_gives_every_visit(
