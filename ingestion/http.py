@@ -14,6 +14,8 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -26,8 +28,6 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception_type,
-    stop_after_attempt,
-    stop_after_delay,
     wait_exponential_jitter,
 )
 
@@ -126,8 +126,18 @@ class HttpClient:
         error = state.outcome.exception() if state.outcome else None
         backoff = wait_exponential_jitter(multiplier=0.5, max=20)(state)
         if isinstance(error, TransientError) and error.retry_after is not None:
-            return min(max(error.retry_after, 0.0), 60.0)
+            return error.retry_after
         return backoff
+
+    def _stop(self, state: RetryCallState) -> bool:
+        """Give up after max_attempts, or once max_wait_s have passed, or when the server asks
+        for a wait (Retry-After) that would end past that budget: asking earlier than it says
+        would not be honouring it."""
+        error = state.outcome.exception() if state.outcome else None
+        elapsed = state.seconds_since_start or 0.0
+        asked = error.retry_after if isinstance(error, TransientError) else None
+        return (state.attempt_number >= self.max_attempts or elapsed >= self.max_wait_s
+                or (asked is not None and elapsed + asked > self.max_wait_s))
 
     def _before_sleep(self, state: RetryCallState) -> None:
         self.retries += 1
@@ -162,7 +172,7 @@ class HttpClient:
         body = None if data is None else _form(data).encode()
         retrying = Retrying(
             retry=retry_if_exception_type(TransientError),
-            stop=stop_after_attempt(self.max_attempts) | stop_after_delay(self.max_wait_s),
+            stop=self._stop,
             wait=self._wait, before_sleep=self._before_sleep, reraise=True,
         )
         try:
@@ -222,9 +232,7 @@ class HttpClient:
         status = response.status
         if status in TRANSIENT_STATUS:
             retry_after = response.headers.get("Retry-After")
-            raise TransientError(
-                f"HTTP {status} at {endpoint}",
-                float(retry_after) if retry_after and retry_after.isdigit() else None)
+            raise TransientError(f"HTTP {status} at {endpoint}", _seconds(retry_after))
         if status >= 400:
             fix = FIXES.get(status, "check the request settings").format(
                 secrets=self.secret_names, base=self.base_url)
@@ -242,6 +250,24 @@ class HttpClient:
                     parse.records_path, parse.extra, f"invalid JSON: {exc}"))
             raise TransientError(f"invalid JSON body at {endpoint} ({exc})") from None
         return doc, body
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    """Retry-After as seconds to wait: delay-seconds (a fraction too) or an HTTP date; None
+    when absent or unreadable (the exponential backoff then applies)."""
+    if not retry_after:
+        return None
+    try:
+        return max(float(retry_after), 0.0)
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(retry_after)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max((moment - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 def _form(values: Mapping[str, Any]) -> str:

@@ -4,6 +4,8 @@ ever written or logged. Every fault of every source is in `test_fault_matrix.py`
 
 import logging
 import shutil
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -398,3 +400,30 @@ def test_any_5xx_and_a_request_timeout_are_retried(status: int) -> None:
         server.server_close()
     assert doc == {"ok": True}
     assert len(calls) == 3 and client.retries == 2
+
+
+def test_retry_after_is_honoured_in_its_forms() -> None:
+    """Retry-After in seconds (a fraction too) or as an HTTP date is the wait; a wait that would
+    end past the client's budget ends the retries at once (asking earlier would not honour
+    it), and the source fails as retries exhausted."""
+    from email.utils import format_datetime
+
+    from ingestion.http import HttpClient, RetriesExhaustedError, TransientError, _seconds
+
+    assert _seconds("2") == 2.0 and _seconds("0.5") == 0.5 and _seconds("-3") == 0.0
+    assert _seconds(None) is None and _seconds("soon") is None
+    in_90_s = format_datetime(datetime.now(UTC) + timedelta(seconds=90), usegmt=True)
+    assert 85 < _seconds(in_90_s) <= 90
+
+    client = HttpClient("matomo", "http://127.0.0.1:9", "MATOMO_TOKEN", max_wait_s=120.0)
+    calls: list[float] = []
+
+    def busy(*args: object) -> None:
+        calls.append(time.monotonic())
+        raise TransientError("HTTP 429 at /index.php", retry_after=300.0)
+
+    client._once = busy  # type: ignore[method-assign]
+    started = time.monotonic()
+    with pytest.raises(RetriesExhaustedError, match=r"matomo: /index\.php still failing"):
+        client.request_json("GET", "/index.php")
+    assert len(calls) == 1 and time.monotonic() - started < 5
