@@ -28,6 +28,9 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    stop_any,
     wait_exponential_jitter,
 )
 
@@ -129,15 +132,12 @@ class HttpClient:
             return error.retry_after
         return backoff
 
-    def _stop(self, state: RetryCallState) -> bool:
-        """Give up after max_attempts, or once max_wait_s have passed, or when the server asks
-        for a wait (Retry-After) that would end past that budget: asking earlier than it says
-        would not be honouring it."""
+    def _asked_past_budget(self, state: RetryCallState) -> bool:
+        """The server asks for a wait (Retry-After) that would end past max_wait_s: stop now,
+        since asking earlier than it says would not be honouring it."""
         error = state.outcome.exception() if state.outcome else None
-        elapsed = state.seconds_since_start or 0.0
-        asked = error.retry_after if isinstance(error, TransientError) else None
-        return (state.attempt_number >= self.max_attempts or elapsed >= self.max_wait_s
-                or (asked is not None and elapsed + asked > self.max_wait_s))
+        return (isinstance(error, TransientError) and error.retry_after is not None
+                and (state.seconds_since_start or 0.0) + error.retry_after > self.max_wait_s)
 
     def _before_sleep(self, state: RetryCallState) -> None:
         self.retries += 1
@@ -172,7 +172,8 @@ class HttpClient:
         body = None if data is None else _form(data).encode()
         retrying = Retrying(
             retry=retry_if_exception_type(TransientError),
-            stop=self._stop,
+            stop=(stop_after_attempt(self.max_attempts) | stop_after_delay(self.max_wait_s)
+                  | stop_any(self._asked_past_budget)),
             wait=self._wait, before_sleep=self._before_sleep, reraise=True,
         )
         try:
