@@ -1,5 +1,7 @@
 -- Person x local month attributes that segment rules (seeds/segments.csv) are written against.
--- One row per person and month from the person's signup month to the last month with data.
+-- One row per person and month from the person's signup month to the last month with data:
+-- the month of any KPI record's anchor (a ticket, a visit, a course start, a survey answer, a
+-- signup, and a learner's last course access, the anchor of active_learners).
 -- Demographics are those of the person's latest registration submitted up to the month's end
 -- (so a person who moves province changes segment from that month), falling back to the
 -- person's own (int_people_resolved, as dim_person). Only intermediate and staging models are
@@ -38,6 +40,7 @@ data_months as (
     select {{ local_month('created_at') }} as m from {{ ref('int_tickets_measured') }}
     union all select visit_month from {{ ref('stg_matomo__visits') }}
     union all select cohort_month from {{ ref('int_enrolments_joined') }}
+    union all select last_access_month from {{ ref('int_enrolments_joined') }}
     union all select {{ local_month('submitted_at') }} from {{ ref('int_survey_responses_classified') }}
     union all select date_trunc('month', signup_date)::date from people
 ),
