@@ -50,6 +50,9 @@ class Page:
     status: str = "ok"
     error: str | None = None
     cursor: dict[str, Any] | None = None
+    method: str = "GET"
+    """The HTTP method of the request, as recorded in the landing metadata (Moodle and Matomo
+    take their parameters, the token among them, in a POSTed form)."""
 
 
 @dataclass(frozen=True)

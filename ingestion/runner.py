@@ -40,7 +40,7 @@ class _Landing:
         self.writer.land(
             page.body,
             request={
-                "method": "GET",
+                "method": page.method,
                 "endpoint": page.endpoint,
                 "params": page.params,
                 "window": page.window or {},

@@ -71,6 +71,7 @@ def pages(ctx: SourceContext) -> Pages:
                 record_count=len(doc),
                 window={"start": day.isoformat(), "end": day.isoformat()},
                 cursor={"last_day": day.isoformat()} if last else None,
+                method="POST",
             )
             if last:
                 break

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from ingestion.contract import (
@@ -52,6 +53,10 @@ does not ask (41% of the calls on the generated scale-100 sample, a year of cour
 """
 
 
+_page = partial(Page, method="POST")
+"""Every Web Services call is a POSTed form (the token is one of its fields)."""
+
+
 class MoodleCaller:
     def __init__(self, client: HttpClient, token: str) -> None:
         self.client = client
@@ -88,7 +93,7 @@ class MoodleCaller:
 def pages(ctx: SourceContext) -> Pages:
     moodle = MoodleCaller(ctx.client, ctx.credentials.get("MOODLE_TOKEN"))
     categories, body = moodle.call("core_course_get_categories", entity="categories")
-    yield Page(
+    yield _page(
         "categories",
         body,
         PATH,
@@ -97,7 +102,7 @@ def pages(ctx: SourceContext) -> Pages:
         record_count=len(categories),
     )
     courses, body = moodle.call("core_course_get_courses", entity="courses")
-    yield Page(
+    yield _page(
         "courses",
         body,
         PATH,
@@ -115,7 +120,7 @@ def pages(ctx: SourceContext) -> Pages:
             users, body = moodle.call(
                 "core_enrol_get_enrolled_users", {"courseid": cid}, "enrolments"
             )
-            yield Page(
+            yield _page(
                 "enrolments",
                 body,
                 PATH,
@@ -138,7 +143,7 @@ def pages(ctx: SourceContext) -> Pages:
             grades, body = moodle.call(
                 "gradereport_user_get_grade_items", {"courseid": cid}, "grades"
             )
-            yield Page(
+            yield _page(
                 "grades",
                 body,
                 PATH,
@@ -188,7 +193,7 @@ def _completions(
         params = {"courseid": cid, "userid": uid}
         if "exception" in doc:
             rejected[str(doc.get("errorcode"))] += 1
-            yield Page(
+            yield _page(
                 "completions",
                 body,
                 PATH,
@@ -199,14 +204,14 @@ def _completions(
                 error=f"{doc.get('errorcode')}: {doc.get('message')}",
             )
         elif b"\n" in body:  # not one JSON line: lands on its own, as sent
-            yield Page(
+            yield _page(
                 "completions", body, PATH, params, records_path="$", record_count=1, extra=params
             )
         else:
             lines.append(body.strip())
             line_users.append({"userid": uid})
     if lines:
-        yield Page(
+        yield _page(
             "completions",
             b"\n".join(lines) + b"\n",
             PATH,

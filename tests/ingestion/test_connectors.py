@@ -67,7 +67,12 @@ def test_full_then_incremental_pull_equals_sandbox(tmp_path: Path, clean_sandbox
     with duckdb.connect(str(settings.warehouse)) as con:
         landed_forms = dict(con.execute("SELECT record_key, record FROM raw.kobo__forms")
                             .fetchall())
+        methods = dict(con.execute("""
+            SELECT source, string_agg(DISTINCT meta->>'$.request.method', ',')
+            FROM raw._landing_files GROUP BY source""").fetchall())
     assert {k: orjson.loads(v) for k, v in landed_forms.items()} == forms
+    # the landing metadata records the request as sent: Moodle and Matomo take POSTed forms
+    assert methods == {"zendesk": "GET", "kobo": "GET", "moodle": "POST", "matomo": "POST"}
     first = {t: sorted(_keys(settings, t)) for t in [*KEYS, "kobo__forms"]}
     _pull_all(settings, log)  # incremental: nothing new, nothing duplicated
     assert {t: sorted(_keys(settings, t)) for t in [*KEYS, "kobo__forms"]} == first
