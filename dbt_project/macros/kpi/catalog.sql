@@ -44,3 +44,17 @@
     {%- endfor %}
     end
 {%- endmacro %}
+
+{#- The KPIs of the catalogue whose sources are all available (marts.dim_source): the others
+    are absent from the KPI marts, never 0 (DESIGN.md section 3). One KPI id per row. -#}
+{% macro available_kpi_ids() -%}
+    select kpi_id
+    from (
+        select c.kpi_id,
+               {{ explode_list(split_text(kpi_computation_attribute('c.kpi_id', 'sources'), '|')) }} as needed
+        from {{ ref('kpi_catalog') }} as c
+    ) as t
+    group by kpi_id
+    having bool_and(trim(t.needed) in (
+        select source from {{ ref('dim_source') }} where is_available))
+{%- endmacro %}

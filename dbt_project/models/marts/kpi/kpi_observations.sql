@@ -152,19 +152,10 @@ obs as (
     from feedback where sentiment_label is not null
 ),
 
--- KPIs whose sources are all available (DESIGN.md section 3): a KPI of an absent source is
--- absent, never 0 (first_ad_success_rate would otherwise be 0 for people known from Moodle
--- alone when Matomo is not configured). Each KPI's sources: macros/kpi/catalog.sql.
+-- KPIs whose sources are all available (macros/kpi/catalog.sql): first_ad_success_rate would
+-- otherwise be 0 for people known from Moodle alone when Matomo is not configured.
 available_kpis as (
-    select kpi_id
-    from (
-        select c.kpi_id,
-               {{ explode_list(split_text(kpi_computation_attribute('c.kpi_id', 'sources'), '|')) }} as needed
-        from {{ ref('kpi_catalog') }} as c
-    ) as t
-    group by kpi_id
-    having bool_and(trim(t.needed) in (
-        select source from {{ ref('dim_source') }} where is_available))
+    {{ available_kpi_ids() }}
 )
 
 select

@@ -196,13 +196,19 @@ period_segments as (
      and (s.active_to is null or s.active_to >= p.period_start)
 ),
 
--- Every period and segment of a KPI that has observations: a KPI without any (its source is
--- not configured, DESIGN.md section 3) is absent rather than 0.
+-- Every period and segment of each KPI whose sources are available (DESIGN.md section 3): a
+-- KPI of a source that is not configured is absent rather than 0; one whose source is there
+-- without any record of it yet (no events-programme course, no rated ticket) has n = 0 and
+-- is suppressed (insufficient_data in the scorecard).
+available_kpis as (
+    {{ available_kpi_ids() }}
+),
+
 grid as (
     select ps.*, c.kpi_id, c.aggregation
     from period_segments as ps
     cross join catalog as c
-    where c.kpi_id in (select kpi_id from agg_all)
+    where c.kpi_id in (select kpi_id from available_kpis)
 ),
 
 measured as (
