@@ -251,6 +251,20 @@ def test_pass_rate_is_the_coursework_average(moodle_run: tuple[Path, str]) -> No
         assert actual.loc[key, "value"] == pytest.approx(rate, abs=TOL), key
 
 
+def test_moodle_alone_has_its_kpis_and_no_other(moodle_run: tuple[Path, str]) -> None:
+    """DESIGN.md section 3: only the KPIs of sources that are not configured are absent. OULAD
+    has no events programme, so event_attendance_rate is there with n = 0 in every period,
+    suppressed (the targets start in 2024, after these cohorts: no scorecard rows here)."""
+    warehouse, _ = moodle_run
+    kpis = _frame(warehouse, """
+        SELECT kpi_id, max(n) AS n, count(*) FILTER (WHERE reliability <> 'suppressed') AS shown
+        FROM marts.kpi_values GROUP BY kpi_id""").set_index("kpi_id")
+    assert set(kpis.index) == {"course_completion_rate", "event_attendance_rate", "pass_rate",
+                               "active_learners"}
+    assert (kpis.loc["event_attendance_rate", "n"], kpis.loc["event_attendance_rate", "shown"]) \
+        == (0, 0)
+
+
 # ------------------------------------------------------------------------------- Kobo only
 def test_kobo_alone_lands_every_anonymous_response(kobo_run: tuple[Path, str]) -> None:
     warehouse, stdout = kobo_run
