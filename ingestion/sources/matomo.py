@@ -28,7 +28,7 @@ def pages(ctx: SourceContext) -> Pages:
     otherwise the next offset is asked for, and an empty page ends the day. The offset moves
     on by the rows received (at most `filter_limit`: rows repeated because visits arrived
     while paging are not counted twice)."""
-    path = "/index.php"
+    path, http_method = "/index.php", "POST"  # the token travels in the form, not the URL
     site, token = ctx.credentials.get("MATOMO_SITE_ID"), ctx.credentials.get("MATOMO_TOKEN")
     largest_page = 0
     for day in _days(ctx.start_date, ctx.timezone, ctx.cursors["visits"], ctx.now):
@@ -45,7 +45,7 @@ def pages(ctx: SourceContext) -> Pages:
                 "filter_offset": offset,
             }
             doc, body = ctx.client.request_json(
-                "POST",
+                http_method,
                 path,
                 data={**params, "token_auth": token},
                 entity="visits",
@@ -71,7 +71,7 @@ def pages(ctx: SourceContext) -> Pages:
                 record_count=len(doc),
                 window={"start": day.isoformat(), "end": day.isoformat()},
                 cursor={"last_day": day.isoformat()} if last else None,
-                method="POST",
+                method=http_method,
             )
             if last:
                 break
