@@ -168,6 +168,21 @@ def _manifest(project_dir: Path, target_path: Path) -> Any:
     return _parsed[key]
 
 
+def _forget_compilation(manifest: Any) -> None:
+    """Return every node of the kept manifest to its parsed, uncompiled state. dbt compiles
+    into the manifest's nodes and marks a node whose ephemeral models it has inlined
+    (`extra_ctes_injected`); a later invocation renders the node's SQL afresh but, seeing the
+    mark, does not inline them again, so a model reading an ephemeral one (kpi_values reads
+    kpi_observations) failed on its second build in a process: the second month of a
+    `saypro run --from --to`. A dbt command loads its manifest from disk, never compiled."""
+    from dbt.contracts.graph.nodes import CompiledNode
+
+    for node in manifest.nodes.values():
+        if isinstance(node, CompiledNode):  # seeds are not compiled
+            node.compiled, node.compiled_code, node._pre_injected_sql = False, None, None
+            node.extra_ctes_injected, node.extra_ctes = False, []
+
+
 def _release_warehouse() -> None:
     """Close the DuckDB database dbt-duckdb keeps open for the process once dbt is done, as a
     dbt process would on exit: the pipeline's other steps open the warehouse themselves, and
@@ -202,6 +217,7 @@ def invoke_dbt(project_dir: Path, target_path: Path, args: Sequence[str],
 
     with _dbt_lock:
         manifest = _manifest(project_dir, target_path)
+        _forget_compilation(manifest)
         try:
             result = dbtRunner(manifest=manifest, callbacks=[collect]).invoke(
                 [*args, *_common_args(project_dir, target_path), *_run_args()])

@@ -59,6 +59,20 @@ def test_a_step_writes_its_run_results_and_info_lines_not_the_manifest(step_env:
     assert "[debug]" not in log and "create table" not in log.lower()
 
 
+def test_a_model_reading_an_ephemeral_one_builds_again_in_the_same_process(
+        step_env: Path) -> None:
+    """kpi_values inlines the ephemeral kpi_observations. Each `saypro run` month is a
+    Dagster run in one process on the parse kept there: the second month's build failed
+    ("__dbt__cte__kpi_observations does not exist") because dbt did not inline it again."""
+    compiled = step_env / "compiled" / "saypro" / "models" / "marts" / "kpi" / "kpi_values.sql"
+    for build in (1, 2):
+        events: list[dict] = []
+        result = invoke_dbt(DBT_PROJECT, step_env, ["run", "--select", "kpi_values"],
+                            events.append)
+        assert result.success, (build, [e["info"]["msg"] for e in events][-10:])
+        assert compiled.read_text().count("__dbt__cte__kpi_observations as (") == 1, build
+
+
 def test_debug_lines_come_back_when_asked(step_env: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
