@@ -42,7 +42,10 @@ def _submissions(ctx: SourceContext, entity: str, uid: str) -> Iterator[Page]:
         )
         results = doc.get("results", [])
         latest = max([latest, *(r.get("_submission_time", "") for r in results)])
-        last = not doc.get("next") or not results
+        # An empty page may still have a `next`: the pages go on until there is none, or
+        # until one would not move forward.
+        following = _next_start(doc["next"], start + len(results)) if doc.get("next") else None
+        last = following is None or following <= start
         yield Page(
             entity,
             body,
@@ -55,7 +58,7 @@ def _submissions(ctx: SourceContext, entity: str, uid: str) -> Iterator[Page]:
         )
         if last:
             break
-        start = _next_start(doc["next"], start + len(results))
+        start = following
 
 
 def _next_start(next_url: str, default: int) -> int:
@@ -69,8 +72,10 @@ def _next_start(next_url: str, default: int) -> int:
 def _definitions(ctx: SourceContext) -> Iterator[Page]:
     """Each form's asset, pulled whole on every run (one small call): a redeployed form's new
     version replaces the old one in raw, keyed on the asset uid. The submissions are the
-    contract (DESIGN.md section 4); a server without the asset endpoint (404) gives none, and
-    the answers are then neither checked against nor labelled by the form."""
+    contract (DESIGN.md section 4), the definitions an addition: a server that does not give
+    one (no such endpoint, not allowed, another document) gives none, with a warning, and
+    the answers are then neither checked against nor labelled by the form. A refused token
+    (401) stops the pull as it would on the data endpoint."""
     for uid_variable in FORMS.values():
         path = f"/api/v2/assets/{ctx.credentials.get(uid_variable)}/"
         params = {"format": "json"}
@@ -80,18 +85,21 @@ def _definitions(ctx: SourceContext) -> Iterator[Page]:
                 public_params=params
             )
         except SourceError as exc:
-            if exc.status != 404:
+            if exc.status == 401:
                 raise
-            ctx.log.warning(
-                "kobo: no form definition at %s (HTTP 404): answers are not checked against "
-                "its choices; the submissions are pulled from its data endpoint.", path)
+            _no_definition(ctx, path, str(exc))
             continue
         if not isinstance(doc, dict) or "content" not in doc:
-            raise SourceError(
-                f"kobo: {path} did not return a form definition (no 'content'). "
-                f"Check {uid_variable} is the uid of a deployed survey asset."
-            )
+            _no_definition(ctx, path, "the answer is not a form definition (no 'content')")
+            continue
         yield Page("forms", body, path, params, records_path="$", record_count=1)
+
+
+def _no_definition(ctx: SourceContext, path: str, why: str) -> None:
+    ctx.log.warning(
+        "kobo: no form definition from %s (%s): answers are not checked against its choices; "
+        "the submissions are pulled from its data endpoint. If the form is deployed there, "
+        "check that the token may view the asset.", path, why)
 
 
 SOURCE = SourceDeclaration(

@@ -150,6 +150,7 @@ def pages(ctx: SourceContext) -> Pages:
                 {"courseid": cid},
                 records_path="usergrades",
                 record_count=len(grades.get("usergrades", [])),
+                extra={"courseid": cid},
             )
     if calls and rejected.total() == calls:
         ctx.log.warning(

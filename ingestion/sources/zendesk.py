@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from ingestion.contract import EntityDeclaration, Page, Pages, SourceContext, SourceDeclaration
 from ingestion.http import HttpClient
@@ -18,15 +19,19 @@ def _iso(unix: int | str) -> str:
 def _cursor_export(
     client: HttpClient, entity: str, cursor_before: dict | None, path: str, start_time: int
 ) -> Iterator[Page]:
-    """Cursor-based incremental export: start_time first, then after_cursor until the end."""
+    """Cursor-based incremental export: start_time first, then after_cursor until
+    `end_of_stream`. A page without records may still be followed by more; a page that gives
+    no new cursor ends the pull too (nothing further can be asked for)."""
     cursor = (cursor_before or {}).get("cursor")
     while True:
         params: dict[str, Any] = {"cursor": cursor} if cursor else {"start_time": start_time}
         doc, body = client.request_json(
             "GET", path, params=params, entity=entity, records_path=entity, public_params=params
         )
-        if doc.get("after_cursor"):
-            cursor = doc["after_cursor"]
+        after = doc.get("after_cursor")
+        moved_on = bool(after) and after != cursor
+        if after:
+            cursor = after
         yield Page(
             entity,
             body,
@@ -34,10 +39,10 @@ def _cursor_export(
             params,
             records_path=entity,
             record_count=len(doc[entity]),
-            cursor={"cursor": cursor} if doc.get("after_cursor") else None,
+            cursor={"cursor": cursor} if after else None,
             window=None if "cursor" in params else {"start": _iso(start_time)},
         )
-        if doc.get("end_of_stream") or not doc[entity]:
+        if doc.get("end_of_stream") or not moved_on:
             break
 
 
@@ -74,6 +79,9 @@ def _ticket_events(
 
 
 def _articles(client: HttpClient) -> Iterator[Page]:
+    """Help-centre articles page by page, following `next_page` until it is null. The
+    credentials go to the configured host only: a `next_page` naming another one (a proxy's
+    or a load balancer's name for the same server) is asked for on the configured host."""
     url: str | None = "/api/v2/help_center/articles.json?page=1&per_page=100"
     while url:
         doc, body = client.request_json("GET", url, entity="articles", records_path="articles")
@@ -85,7 +93,17 @@ def _articles(client: HttpClient) -> Iterator[Page]:
             records_path="articles",
             record_count=len(doc["articles"]),
         )
-        url = doc.get("next_page")
+        url = _on_configured_host(doc.get("next_page"), client.base_url)
+
+
+def _on_configured_host(url: str | None, base_url: str) -> str | None:
+    """`url` as is on the configured host, else its path and query (asked on that host)."""
+    if not url:
+        return None
+    link, base = urlsplit(url), urlsplit(base_url)
+    if (link.scheme, link.netloc) in {("", ""), (base.scheme, base.netloc)}:
+        return url
+    return urlunsplit(("", "", link.path, link.query, ""))
 
 
 def pages(ctx: SourceContext) -> Pages:

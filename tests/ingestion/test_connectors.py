@@ -12,6 +12,7 @@ import duckdb
 import orjson
 import pytest
 
+from ingestion.http import SourceError
 from ingestion.pull import pull_source
 from ingestion.settings import Settings
 from sandbox.server import SandboxHandle
@@ -248,22 +249,39 @@ def test_proxy_settings_come_from_the_environment_once(monkeypatch: pytest.Monke
     assert not remote.session.trust_env  # requests no longer re-reads them per call
 
 
-def test_kobo_without_the_asset_endpoint_pulls_the_submissions(
-        tmp_path: Path, clean_sandbox: SandboxHandle, sandbox_data: Path,
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    """DESIGN.md section 4 names only the data endpoint: a server without the form definitions
-    (404 there) still gives every submission, with a warning that names the form."""
+ASSET_ANSWERS = {
+    "not_found": (404, b'{"detail": "Not found."}'),
+    "not_allowed": (405, b'{"detail": "Method not allowed."}'),
+    "forbidden": (403, b'{"detail": "You do not have permission to perform this action."}'),
+    "other_document": (200, b'{"count": 0, "next": null, "previous": null, "results": []}'),
+}
+
+
+def _kobo_asset_endpoint_answers(clean_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch,
+                                 status: int, body: bytes) -> None:
+    """The emulator's asset endpoint (the form definition) answers `status` and `body`; its
+    data endpoint is unchanged."""
     from werkzeug.wrappers import Response
 
     kobo = clean_sandbox.apps["kobo"]
     handle = kobo.handle
 
-    def no_asset_definitions(request):
+    def asset_answers(request):
         if request.path.startswith("/api/v2/assets/") and "/data/" not in request.path:
-            return Response(b'{"detail": "Not found."}', 404, content_type="application/json")
+            return Response(body, status, content_type="application/json")
         return handle(request)
 
-    monkeypatch.setattr(kobo, "handle", no_asset_definitions)
+    monkeypatch.setattr(kobo, "handle", asset_answers)
+
+
+@pytest.mark.parametrize("answer", ASSET_ANSWERS)
+def test_kobo_without_a_form_definition_pulls_the_submissions(
+        answer: str, tmp_path: Path, clean_sandbox: SandboxHandle, sandbox_data: Path,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """DESIGN.md section 4 names only the data endpoint: a server that gives no form
+    definition (no asset endpoint, not allowed, another document there) still gives every
+    submission, with a warning that names the form."""
+    _kobo_asset_endpoint_answers(clean_sandbox, monkeypatch, *ASSET_ANSWERS[answer])
     settings = _settings(tmp_path, clean_sandbox)
     with caplog.at_level(logging.WARNING):
         pull_source("kobo", settings, logging.getLogger("test"))
@@ -273,6 +291,15 @@ def test_kobo_without_the_asset_endpoint_pulls_the_submissions(
     assert _keys(settings, "kobo__forms") == []
     warnings = [r.getMessage() for r in caplog.records if "no form definition" in r.getMessage()]
     assert len(warnings) == 2, warnings
+
+
+def test_kobo_token_refused_at_the_form_definition_stops_the_pull(
+        tmp_path: Path, clean_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch) -> None:
+    _kobo_asset_endpoint_answers(clean_sandbox, monkeypatch, 401,
+                                 b'{"detail": "Invalid token."}')
+    settings = _settings(tmp_path, clean_sandbox)
+    with pytest.raises(SourceError, match="401"):
+        pull_source("kobo", settings, logging.getLogger("test"))
 
 
 @pytest.mark.parametrize("errorcode", ["usernotenroled", "cannotviewreport", "accessdenied"])
@@ -309,6 +336,32 @@ def test_moodle_completion_refused_for_a_student_keeps_the_pull(
                              "AND status = 'rejected' AND meta->>'$.error' LIKE ?",
                              [f"{errorcode}:%"]).fetchone()[0]
     assert errors == len(refused)
+
+
+def test_moodle_grades_are_keyed_by_the_course_asked_for(
+        tmp_path: Path, clean_sandbox: SandboxHandle, sandbox_data: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A grades page comes from a per-course call, and its records carry that course
+    (DESIGN.md section 4) even when the server's usergrades do not name it."""
+    from werkzeug.wrappers import Response
+
+    moodle = clean_sandbox.apps["moodle"]
+    handle = moodle.handle
+
+    def grades_without_course(request):
+        response = handle(request)
+        if request.form.get("wsfunction") != "gradereport_user_get_grade_items":
+            return response
+        doc = orjson.loads(response.get_data())
+        for grade in doc["usergrades"]:
+            del grade["courseid"]
+        return Response(orjson.dumps(doc), 200, content_type="application/json")
+
+    monkeypatch.setattr(moodle, "handle", grades_without_course)
+    settings = _settings(tmp_path, clean_sandbox)
+    pull_source("moodle", settings, logging.getLogger("test"))
+    expected = _expected(sandbox_data, "moodle/grades", lambda r: f"{r['courseid']}-{r['userid']}")
+    assert expected and set(_keys(settings, "moodle__grades")) == expected
 
 
 def test_history_starts_at_local_midnight(tmp_path: Path, clean_sandbox: SandboxHandle) -> None:
