@@ -376,3 +376,33 @@ def test_staging_table_maintained_by_load_equals_full_build(
     ids = by_load[id_column].astype(str)
     assert (ids == "999999999").any() and not (ids == quarantined).any()
     assert set(by_load.loc[ids == changed, column].astype(str)) == {value}
+
+
+def test_a_person_without_a_dated_record_is_kept_without_signup(
+        core_build: SampleBuild, tmp_path: Path) -> None:
+    """A student who never accessed a course without a start date (Moodle's 0) has no dated
+    appearance in any source: dim_person keeps them, signup_date NULL (its build failed on a
+    not-null constraint), and their enrolment has no cohort month."""
+    build = core_build.with_warehouse(tmp_path / "undated")
+    with duckdb.connect(str(build.warehouse)) as con:
+        con.execute("""
+            insert into raw.moodle__courses
+            select '999999', json_merge_patch(record, '{"id": 999999, "startdate": 0}'), source,
+                   entity, 'later-load', now(), landing_file, record_index
+            from raw.moodle__courses where record->>'$.format' is distinct from 'site'
+            order by record_key limit 1""")
+        con.execute("""
+            insert into raw.moodle__enrolments
+            select '999999-999999', json_merge_patch(record, '{"courseid": 999999, "id": 999999,
+                   "idnumber": "SP-UNDATED", "firstaccess": 0, "lastaccess": 0,
+                   "lastcourseaccess": 0}'), source, entity, 'later-load', now(), landing_file,
+                   record_index
+            from raw.moodle__enrolments
+            where list_contains(json_extract_string(record, '$.roles[*].shortname'), 'student')
+            order by record_key limit 1""")
+    build.dbt("run", "--select", "+dim_person", "+fct_enrolments")
+    person = build.query("select signup_date from marts.dim_person where person_id = 'SP-UNDATED'")
+    assert len(person) == 1 and person["signup_date"].isna().all()
+    enrolment = build.query("select cohort_month from marts.fct_enrolments "
+                            "where person_id = 'SP-UNDATED'")
+    assert len(enrolment) == 1 and enrolment["cohort_month"].isna().all()

@@ -1,5 +1,6 @@
 -- Person x local month attributes that segment rules (seeds/segments.csv) are written against.
--- One row per person and month from the person's signup month to the last month with data:
+-- One row per person and month from the person's signup month (or their first course's start,
+-- if earlier) to the last month with data:
 -- the month of any KPI record's anchor (a ticket, a visit, a course start, a survey answer, a
 -- signup, and a learner's last course access, the anchor of active_learners).
 -- Demographics are those of the person's latest registration submitted up to the month's end
@@ -54,12 +55,24 @@ months as (
     from bounds
 ),
 
+-- A learner's enrolment is a record of its course's start month (cohort_month), which can
+-- come before the learner's first access, their signup: their months start at the earlier.
+first_cohorts as (
+    select person_id, min(cohort_month) as first_cohort_month
+    from {{ ref('int_enrolments_joined') }}
+    where person_id is not null
+    group by 1
+),
+
 person_months as (
     select p.person_id, m.month_start
     from people as p
     cross join bounds as b
+    left join first_cohorts as c on c.person_id = p.person_id
     join months as m
-      on m.month_start >= coalesce(date_trunc('month', p.signup_date)::date, b.first_month)
+      on m.month_start >= coalesce(
+             least(date_trunc('month', p.signup_date)::date, c.first_cohort_month),
+             b.first_month)
 ),
 
 -- The person's latest registration submitted before the month ends (local time).
