@@ -10,7 +10,7 @@ from datetime import UTC
 from urllib.parse import parse_qs, urlsplit
 
 from ingestion.contract import EntityDeclaration, Page, Pages, SourceContext, SourceDeclaration
-from ingestion.http import SourceError
+from ingestion.http import RetriesExhaustedError, SourceError
 
 PAGE_SIZE = 1000
 FORMS = {"registration": "KOBO_REGISTRATION_ASSET_UID", "feedback": "KOBO_FEEDBACK_ASSET_UID"}
@@ -75,7 +75,8 @@ def _definitions(ctx: SourceContext) -> Iterator[Page]:
     contract (DESIGN.md section 4), the definitions an addition: a server that does not give
     one (no such endpoint, not allowed, another document) gives none, with a warning, and
     the answers are then neither checked against nor labelled by the form. A refused token
-    (401) stops the pull as it would on the data endpoint."""
+    (401) stops the pull as it would on the data endpoint, and transient failures past the
+    retries end it for the orchestrator to run again, as on any other call."""
     for uid_variable in FORMS.values():
         path = f"/api/v2/assets/{ctx.credentials.get(uid_variable)}/"
         params = {"format": "json"}
@@ -85,8 +86,8 @@ def _definitions(ctx: SourceContext) -> Iterator[Page]:
                 public_params=params
             )
         except SourceError as exc:
-            if exc.status == 401:
-                raise
+            if exc.status == 401 or isinstance(exc, RetriesExhaustedError):
+                raise  # a refused token, or a server failing for now: the pull runs again
             _no_definition(ctx, path, str(exc))
             continue
         if not isinstance(doc, dict) or "content" not in doc:

@@ -12,7 +12,7 @@ import duckdb
 import orjson
 import pytest
 
-from ingestion.http import SourceError
+from ingestion.http import RetriesExhaustedError, SourceError
 from ingestion.pull import pull_source
 from ingestion.settings import Settings
 from sandbox.server import SandboxHandle
@@ -258,7 +258,7 @@ ASSET_ANSWERS = {
 
 
 def _kobo_asset_endpoint_answers(clean_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch,
-                                 status: int, body: bytes) -> None:
+                                 status: int, body: bytes, **headers: str) -> None:
     """The emulator's asset endpoint (the form definition) answers `status` and `body`; its
     data endpoint is unchanged."""
     from werkzeug.wrappers import Response
@@ -268,7 +268,7 @@ def _kobo_asset_endpoint_answers(clean_sandbox: SandboxHandle, monkeypatch: pyte
 
     def asset_answers(request):
         if request.path.startswith("/api/v2/assets/") and "/data/" not in request.path:
-            return Response(body, status, content_type="application/json")
+            return Response(body, status, headers, content_type="application/json")
         return handle(request)
 
     monkeypatch.setattr(kobo, "handle", asset_answers)
@@ -299,6 +299,17 @@ def test_kobo_token_refused_at_the_form_definition_stops_the_pull(
                                  b'{"detail": "Invalid token."}')
     settings = _settings(tmp_path, clean_sandbox)
     with pytest.raises(SourceError, match="401"):
+        pull_source("kobo", settings, logging.getLogger("test"))
+
+
+def test_kobo_form_definition_failing_for_now_ends_the_pull_for_a_retry(
+        tmp_path: Path, clean_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rate limited past the retries: the pull ends as on any call (the orchestrator runs it
+    again), rather than going on without the definition."""
+    _kobo_asset_endpoint_answers(clean_sandbox, monkeypatch, 429,
+                                 b'{"detail": "Request was throttled."}', **{"Retry-After": "0"})
+    settings = _settings(tmp_path, clean_sandbox)
+    with pytest.raises(RetriesExhaustedError):
         pull_source("kobo", settings, logging.getLogger("test"))
 
 
