@@ -14,7 +14,6 @@ monthly_refresh = dg.define_asset_job(
     selection=dg.AssetSelection.all() - dg.AssetSelection.assets(QUARTERLY_REPORT),
     description="Pull, validate, build the month's incremental models and every whole-history "
     "mart, export the marts and render the month's support report.",
-    executor_def=dg.in_process_executor,
     tags={"saypro/kind": "monthly"},
 )
 
@@ -22,7 +21,6 @@ quarterly_review = dg.define_asset_job(
     "quarterly_review",
     selection=dg.AssetSelection.assets(QUARTERLY_REPORT),
     description="Render the quarterly review from the marts (run after the quarter's months).",
-    executor_def=dg.in_process_executor,
     tags={"saypro/kind": "quarterly"},
 )
 
@@ -30,7 +28,6 @@ daily_pull = dg.define_asset_job(
     "daily_pull",
     selection=dg.AssetSelection.groups("ingestion", "quality"),
     description="Incremental pull of every configured source and validation of the new batches.",
-    executor_def=dg.in_process_executor,
 )
 
 monthly_refresh_schedule = dg.build_schedule_from_partitioned_job(

@@ -64,3 +64,16 @@ def test_gx_warms_up_during_the_pulls_only_when_validation_follows_in_process() 
         assert defs.resolve_job_def(job).execute_in_process().success
 
     assert seen == {"both": True, "pull_only": False}
+
+
+def test_every_run_executes_its_steps_in_its_own_process() -> None:
+    """DuckDB lets one process write the warehouse at a time: the jobs, and the asset
+    selections the UI or `dagster asset materialize` launch (Dagster's implicit asset job,
+    multiprocess by default: a dbt step failed on the lock held by validation beside it)."""
+    from orchestration.definitions import defs
+
+    jobs = [defs.resolve_job_def(name)
+            for name in ("daily_pull", "monthly_refresh", "quarterly_review")]
+    jobs.append(defs.resolve_implicit_global_asset_job_def())
+    assert {job.name: job.executor_def.name for job in jobs} == {
+        job.name: dg.in_process_executor.name for job in jobs}
