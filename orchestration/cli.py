@@ -211,6 +211,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from orchestration.partitions import require_partitions
     from orchestration.runner import (
         PipelineRunner,
         completed_quarters,
@@ -219,13 +220,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     from orchestration.warehouse import set_aside_summary, sources_summary
 
-    settings = _settings()
-    prepare_dagster_home(settings.data_dir)
-    runner = PipelineRunner()
     months = months_between(args.first, args.last)
     if not months:
         print(f"--from {args.first} is after --to {args.last}: nothing to run.", file=sys.stderr)
         return 2
+    require_partitions(months=months)  # every month, before the first one runs
+    settings = _settings()
+    settings.require_pii_salt()  # the builds need it: before the pulls, not after them
+    prepare_dagster_home(settings.data_dir)
+    runner = PipelineRunner()
     for month in months:
         print(f"monthly_refresh {month} ...", flush=True)
         runner.refresh_month(month)
@@ -239,8 +242,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from orchestration.partitions import require_partitions
     from orchestration.runner import PipelineRunner, prepare_dagster_home
 
+    require_partitions(months=[args.month] if args.month else [],
+                       quarters=[args.quarter] if args.quarter else [])
     settings = _settings()
     prepare_dagster_home(settings.data_dir)
     runner = PipelineRunner()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 import dagster as dg
@@ -44,3 +45,22 @@ def month_bounds(month_key: str) -> tuple[date, date]:
     start = date(year, month, 1)
     end = date(year + (month == 12), month % 12 + 1, 1)
     return start, end
+
+
+def require_partitions(months: Iterable[str] = (), quarters: Iterable[str] = ()) -> None:
+    """Raise a RuntimeError that says why, when a month ('YYYY-MM') or a quarter ('YYYY-Qn')
+    is no partition: before SAYPRO_START_DATE, or not over yet in the organisation's time
+    zone (the monthly refresh runs for the month before)."""
+    periods = [(m, m, monthly_partitions) for m in months] + [
+        (q, quarter_partition_key(q), quarterly_partitions) for q in quarters]
+    for label, key, partitions in periods:
+        keys = partitions.get_partition_keys()
+        if key in keys:
+            continue
+        if key < FIRST_MONTH:
+            raise RuntimeError(
+                f"{label} is before SAYPRO_START_DATE ({_settings.start_date}), where the "
+                "history starts: set SAYPRO_START_DATE earlier to include it.")
+        last = f"the last complete one is {keys[-1]}" if keys else "none is complete yet"
+        raise RuntimeError(f"{label} is not over yet in {TIMEZONE} ({last}): a month or quarter "
+                           "is run once it has ended.")

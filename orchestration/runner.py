@@ -94,7 +94,7 @@ class PipelineRunner:
             "dagster/asset_partition_range_start"), result.run_id, result.success)
         self.runs.append(summary)
         if not result.success:
-            failures = [e.message for e in result.all_events if e.is_failure]
+            failures = [_failure_reason(e) for e in result.all_events if e.is_failure]
             raise RuntimeError(
                 f"Run {result.run_id} of job {job_name} ({summary.partition or 'all'}) failed: "
                 + " | ".join(m for m in failures if m)[:3000]
@@ -121,6 +121,18 @@ class PipelineRunner:
 
     def report_quarter(self, quarter: str) -> RunSummary:
         return self._execute("quarterly_review", partition_key=quarter_partition_key(quarter))
+
+
+def _failure_reason(event: dg.DagsterEvent) -> str:
+    """A failure event's message with the error behind it: a failed step's event says only
+    that it failed, and Dagster wraps what the step raised (a missing setting, dbt's failing
+    model) in errors of its own; the first error below those is the one to show."""
+    error = event.step_failure_data.error if event.is_step_failure else None
+    while error is not None and error.cause is not None and (
+            error.cls_name or "").startswith("Dagster"):
+        error = error.cause
+    reason = error.message.strip() if error is not None else ""
+    return f"{event.message}: {reason}" if reason else (event.message or "")
 
 
 def months_between(first: str, last: str) -> list[str]:

@@ -105,3 +105,44 @@ def test_sandbox_serves_until_terminated(sandbox_data: Path) -> None:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
     assert process.returncode == 0
+
+
+def _month_now() -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return f"{datetime.now(ZoneInfo('Africa/Johannesburg')):%Y-%m}"
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["run", "--from", "2024-11", "--to", "2025-01"],
+     "2024-11 is before SAYPRO_START_DATE (2025-01-01)"),
+    (["run", "--from", "2025-01", "--to", _month_now()], f"{_month_now()} is not over yet"),
+    (["report", "--month", _month_now()], f"{_month_now()} is not over yet"),
+    (["report", "--quarter", "2024-Q4"], "2024-Q4 is before SAYPRO_START_DATE"),
+])
+def test_periods_outside_the_partitions_are_refused_before_anything_runs(
+        tmp_path: Path, argv: list[str], says: str) -> None:
+    """A month before the history's start, or one not over yet: one line saying which and
+    why, no traceback, and nothing run (a range is checked whole before its first month)."""
+    from tests.conftest import clean_env
+
+    data = tmp_path / "data"
+    proc = _saypro(*argv, env=clean_env(data) | {"SAYPRO_PII_SALT": "x",
+                                                "SAYPRO_TIMEZONE": "Africa/Johannesburg"})
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 1, stderr
+    assert says in stderr and "Traceback" not in stderr, stderr
+    assert not (data / "dagster").exists() and not (data / "warehouse.duckdb").exists()
+
+
+def test_run_without_the_salt_stops_before_pulling(tmp_path: Path, sandbox_data: Path) -> None:
+    from tests.conftest import clean_env
+
+    data = tmp_path / "data"
+    proc = _saypro("run", "--from", "2025-01", "--to", "2025-01",
+                   env=clean_env(data) | {"SAYPRO_DROP_DIR": str(sandbox_data)})
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 1, stderr
+    assert "SAYPRO_PII_SALT is not set" in stderr and "Traceback" not in stderr, stderr
+    assert not (data / "landing").exists() and not (data / "dagster").exists()

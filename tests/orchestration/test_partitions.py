@@ -59,3 +59,24 @@ def test_monthly_partitions_are_local_time() -> None:
     window = monthly_partitions.time_window_for_partition_key("2025-03")
     assert window.start == datetime(2025, 3, 1, tzinfo=SAST)
     assert window.end == datetime(2025, 4, 1, tzinfo=SAST)
+
+
+def test_a_failed_runs_summary_names_the_error_behind_the_step() -> None:
+    """A step failure's event says only that the step failed: the summary `saypro` prints
+    carries what the step raised (here a setting to fix), not Dagster's wrapping of it nor
+    what it was raised from."""
+    from orchestration.runner import _failure_reason
+
+    @dg.op
+    def needs_a_setting() -> None:
+        try:
+            raise KeyError("SAYPRO_EXAMPLE")
+        except KeyError as missing:
+            raise RuntimeError("SAYPRO_EXAMPLE is not set: set it and run again") from missing
+
+    result = dg.GraphDefinition("g", node_defs=[needs_a_setting]).to_job().execute_in_process(
+        raise_on_error=False)
+    reasons = [_failure_reason(e) for e in result.all_events if e.is_step_failure]
+    assert len(reasons) == 1
+    assert reasons[0].startswith('Execution of step "needs_a_setting" failed.')
+    assert "RuntimeError: SAYPRO_EXAMPLE is not set: set it and run again" in reasons[0], reasons
