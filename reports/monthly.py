@@ -130,7 +130,7 @@ def _render(marts: Marts, month: str, start: date, out_dir: Path) -> ReportResul
     previous = add_months(start, -1)
     labels = Labels(marts)
     monthly = marts.query("support_monthly", "SELECT * FROM marts.support_monthly WHERE "
-                          "month_start BETWEEN ? AND ? OR month_start = ?",
+                          "month_start BETWEEN ? AND ? OR month_start = ? ORDER BY month_start",
                           [add_months(start, 1 - MONTHS), start, add_months(start, -12)])
     if not len(monthly):
         monthly = pd.DataFrame(columns=["month_start", *(h[0] for h in HEADLINES)])

@@ -32,7 +32,10 @@ def _bounds(quarter: str) -> tuple[date, date]:
 
 
 def _statistic(statistic: str, value: float) -> str:
-    """A driver hint's statistic: a difference of rates in points, a correlation as rho."""
+    """A driver hint's statistic: a difference of rates in points, a correlation as rho; none
+    when the sample is too small for it (NULL value)."""
+    if pd.isna(value):
+        return f"{statistic.replace('_', ' ')}: n/a"
     if statistic == "difference_in_rates":
         return fmt_value(value, "rate", delta=True)
     return f"{statistic.replace('_', ' ')} {value:+.2f}"
@@ -127,14 +130,18 @@ def _render(marts: Marts, quarter: str, out_dir: Path) -> ReportResult:
                 "share of that "
                 f"segment's tickets is {r.segment_lift:.1f} times its share overall.",
                 "fig-recurring", "rca"))
+    # strongest first, so that the findings below take the two strongest; then a fixed order
     hints = marts.query("rca_driver_hints", "SELECT * FROM marts.rca_driver_hints WHERE "
-                        "period_grain = 'quarter' AND period_start = ?", [start])
+                        "period_grain = 'quarter' AND period_start = ? ORDER BY "
+                        "list_position(['strong', 'moderate', 'weak'], strength) NULLS LAST, "
+                        "abs(value) DESC NULLS LAST, kpi_id, driver", [start])
     if len(hints):
         sections.append({"id": "fig-drivers", "title": "Driver hints", "table": {
             "columns": ["KPI", "Driver", "Statistic", "n", "Strength"],
             "rows": [{"KPI": labels.kpi(r.kpi_id), "Driver": _driver(r.driver, labels),
                       "Statistic": _statistic(r.statistic, r.value), "n": f"{int(r.n):,}",
-                      "Strength": r.strength}
+                      "Strength": r.strength if isinstance(r.strength, str)
+                      else "n/a (sample too small)"}
                      for _, r in hints.iterrows()]}})
         for _, r in hints[hints.strength.isin(["strong", "moderate"])].head(2).iterrows():
             findings.append(Finding(str(r.description), "fig-drivers", "driver"))

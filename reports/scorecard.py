@@ -26,7 +26,7 @@ NO_HISTORY = "no history"
 def scorecard(marts: Marts, grain: str, start: date) -> pd.DataFrame:
     """The period's scorecard rows (every KPI × segment with a target)."""
     return marts.query("kpi_scorecard", "SELECT * FROM marts.kpi_scorecard WHERE period_grain = ? "
-                       "AND period_start = ?", [grain, start])
+                       "AND period_start = ? ORDER BY kpi_id, segment_id", [grain, start])
 
 
 def gap_streaks(marts: Marts, grain: str, start: date) -> dict[tuple[str, str], int]:

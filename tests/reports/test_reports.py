@@ -169,3 +169,31 @@ def test_markdown_twins_show_the_charts(demo_run: tuple[Path, str]) -> None:
         for image in images:
             assert image.startswith(f"{name}_files/")
             assert (reports / image).stat().st_size > 200
+
+
+def test_driver_hints_lead_with_the_strongest_and_say_when_too_few(tmp_path: Path) -> None:
+    """The quarter's driver hints are listed strongest first whatever order the mart holds them
+    in, the findings take the two strongest, and a hint without a value (too small a sample)
+    reads n/a rather than nan."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    hints = [  # (kpi, driver, statistic, value, n, strength, description)
+        ("nps", "sentiment_score", "spearman_rho", None, 12, None, "too few"),
+        ("ticket_csat", "frt_sla_status", "difference_in_rates", 0.31, 200, "moderate", "B"),
+        ("ticket_csat", "first_reply_minutes", "spearman_rho", 0.18, 300, "weak", "C"),
+        ("course_completion_rate", "segment:unemployed", "difference_in_rates", -0.42, 90,
+         "strong", "A"),
+    ]
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("CREATE SCHEMA marts")
+        con.execute("CREATE TABLE marts.rca_driver_hints (period_grain VARCHAR, period_start "
+                    "DATE, kpi_id VARCHAR, driver VARCHAR, statistic VARCHAR, value DOUBLE, "
+                    "n BIGINT, strength VARCHAR, description VARCHAR)")
+        con.executemany("INSERT INTO marts.rca_driver_hints VALUES "
+                        "('quarter', DATE '2025-04-01', ?, ?, ?, ?, ?, ?, ?)", hints)
+    result = render_quarterly_review(warehouse, "2025-Q2", tmp_path)
+    assert [f.text for f in result.findings if f.kind == "driver"] == ["A", "B"]
+    table = result.md_path.read_text().split("Driver hints", 1)[1]
+    rows = [line for line in table.splitlines() if line.startswith("|")][2:6]
+    assert ["strong" in rows[0], "moderate" in rows[1], "weak" in rows[2]] == [True] * 3
+    assert "spearman rho: n/a" in rows[3] and "n/a (sample too small)" in rows[3]
+    assert "nan" not in table.lower()
