@@ -11,9 +11,10 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
-from ingestion.settings import DEMO_PII_SALT, Settings, SettingsError
+from ingestion.settings import DEFAULT_DATA_DIR, DEMO_PII_SALT, Settings, SettingsError
 
 DEMO_MONTHS = ("2025-01", "2025-12")
 WRITING_COMMANDS = ("demo", "run", "report", "rebuild-raw", "dbt")
@@ -260,12 +261,27 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _paths_from_here(environ: Mapping[str, str]) -> dict[str, str]:
+    """The data dir (default `./data`) and any other path setting given relative to the
+    working directory, as absolute paths; object-store URIs as they are."""
+    paths = {"SAYPRO_DATA_DIR": str(Path(environ.get("SAYPRO_DATA_DIR") or DEFAULT_DATA_DIR)
+                                    .resolve())}
+    for name in ("SAYPRO_WAREHOUSE", "SAYPRO_DROP_DIR", "SAYPRO_LAKE_URI"):
+        value = environ.get(name)
+        if value and "://" not in value and not Path(value).is_absolute():
+            paths[name] = str(Path(value).resolve())
+    return paths
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from orchestration.runner import REPO_ROOT, prepare_dagster_home
 
     settings = _settings()
     prepare_dagster_home(settings.data_dir)
     dagster = Path(sys.executable).with_name("dagster")
+    # `dagster dev` starts in the checkout (its pyproject.toml names the code location), and
+    # so do the runs it launches: paths given relative to here must not move there.
+    os.environ.update(_paths_from_here(os.environ))
     os.chdir(REPO_ROOT)
     os.execv(str(dagster), [str(dagster), "dev", "-m", "orchestration.definitions",
                             "--host", os.getenv("SAYPRO_UI_HOST", "127.0.0.1"),

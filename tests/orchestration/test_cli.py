@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from orchestration.cli import _passed_on, build_parser
+from orchestration.cli import _passed_on, _paths_from_here, build_parser
 
 DESIGN_COMMANDS = ["demo", "run", "report", "sample", "sandbox"]
 
@@ -146,3 +146,16 @@ def test_run_without_the_salt_stops_before_pulling(tmp_path: Path, sandbox_data:
     assert proc.returncode == 1, stderr
     assert "SAYPRO_PII_SALT is not set" in stderr and "Traceback" not in stderr, stderr
     assert not (data / "landing").exists() and not (data / "dagster").exists()
+
+
+def test_the_ui_keeps_paths_given_relative_to_where_it_started(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`saypro ui` starts Dagster in the checkout: relative path settings (and the default
+    `./data`) are made absolute where the command started first."""
+    monkeypatch.chdir(tmp_path)
+    assert _paths_from_here({}) == {"SAYPRO_DATA_DIR": str(tmp_path / "data")}
+    assert _paths_from_here({"SAYPRO_DATA_DIR": "org/data", "SAYPRO_DROP_DIR": "exports",
+                             "SAYPRO_WAREHOUSE": "/srv/wh.duckdb",
+                             "SAYPRO_LAKE_URI": "s3://bucket/lake"}) == {
+        "SAYPRO_DATA_DIR": str(tmp_path / "org" / "data"),
+        "SAYPRO_DROP_DIR": str(tmp_path / "exports")}
