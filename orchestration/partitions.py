@@ -51,9 +51,9 @@ def require_partitions(months: Iterable[str] = (), quarters: Iterable[str] = ())
     """Raise a RuntimeError that says why, when a month ('YYYY-MM') or a quarter ('YYYY-Qn')
     is no partition: before SAYPRO_START_DATE, or not over yet in the organisation's time
     zone (the monthly refresh runs for the month before)."""
-    periods = [(m, m, monthly_partitions) for m in months] + [
-        (q, quarter_partition_key(q), quarterly_partitions) for q in quarters]
-    for label, key, partitions in periods:
+    periods = [(m, m, monthly_partitions, str) for m in months] + [
+        (q, quarter_partition_key(q), quarterly_partitions, quarter_label) for q in quarters]
+    for label, key, partitions, label_of in periods:
         keys = partitions.get_partition_keys()
         if key in keys:
             continue
@@ -61,6 +61,6 @@ def require_partitions(months: Iterable[str] = (), quarters: Iterable[str] = ())
             raise RuntimeError(
                 f"{label} is before SAYPRO_START_DATE ({_settings.start_date}), where the "
                 "history starts: set SAYPRO_START_DATE earlier to include it.")
-        last = f"the last complete one is {keys[-1]}" if keys else "none is complete yet"
+        last = f"the last complete one is {label_of(keys[-1])}" if keys else "none is over yet"
         raise RuntimeError(f"{label} is not over yet in {TIMEZONE} ({last}): a month or quarter "
                            "is run once it has ended.")
