@@ -324,9 +324,11 @@ def action_progress(actions: pd.DataFrame, directions: pd.Series, today: date) -
     due = pd.to_datetime(out["due_date"])
     out["days_overdue"] = ((pd.Timestamp(today) - due).dt.days
                            .where(~out["is_closed"] & (due < pd.Timestamp(today))))
-    sign = out["kpi_id"].map(directions).map({"lower_is_better": -1.0}).fillna(1.0)
-    out["change"] = (out["latest_value"] - out["before_value"]) * sign
-    gap = (out["target"] - out["before_value"]) * sign
+    # as numbers whatever the frame's dtypes (an empty one's are strings)
+    sign = out["kpi_id"].map(directions).map({"lower_is_better": -1.0}).fillna(1.0).astype(float)
+    before, latest = out["before_value"].astype(float), out["latest_value"].astype(float)
+    out["change"] = (latest - before) * sign
+    gap = (out["target"].astype(float) - before) * sign
     out["gap_closed_pct"] = (100 * out["change"] / gap).where(gap > 0)
     results = []
     for row in out.itertuples(index=False):

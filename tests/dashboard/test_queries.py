@@ -92,6 +92,15 @@ def test_action_follow_up_uses_the_quarterly_reviews_verdict() -> None:
     assert out["days_overdue"].iloc[7] == 62 and not out["is_closed"].iloc[7]
 
 
+def test_no_action_started_yet_gives_an_empty_follow_up() -> None:
+    """A period before the first action started: no rows, not an error (the page then says
+    there is no action)."""
+    directions = pd.Series({"course_completion_rate": "higher_is_better"})
+    none_yet = pd.DataFrame([_action(0.5, 0.4, 0.6, 0.7, 0.6, 0.8)]).iloc[:0]
+    out = queries.action_progress(none_yet, directions, date(2025, 3, 1))
+    assert out.empty and {"change", "gap_closed_pct", "verdict"} <= set(out.columns)
+
+
 def test_csv_download_defuses_spreadsheet_formulas() -> None:
     data = pd.DataFrame({"item": ["=HYPERLINK(\"x\")", "Login problem", "@SUM(A1)"],
                          "tickets": [-3, 2, 1]})
