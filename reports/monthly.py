@@ -141,9 +141,11 @@ def _render(marts: Marts, month: str, start: date, out_dir: Path) -> ReportResul
         pd.DataFrame(columns=["target", "status"])
     findings: list[Finding] = []
     notes: list[str] = []
-    sections: list[dict[str, Any]] = [_headlines(marts, labels, start, score, monthly)]
-
     absent = marts.sources_not_configured()
+    # The headlines are the helpdesk's: without Zendesk there are none to show (its KPIs are
+    # absent, not n/a, DESIGN.md s.3), and the notes name it as not configured.
+    sections: list[dict[str, Any]] = (
+        [] if "zendesk" in absent else [_headlines(marts, labels, start, score, monthly)])
     if len(this):
         row = this.iloc[0]
         text = f"{int(row.tickets_created):,} tickets were created in {month}"

@@ -197,3 +197,20 @@ def test_driver_hints_lead_with_the_strongest_and_say_when_too_few(tmp_path: Pat
     assert ["strong" in rows[0], "moderate" in rows[1], "weak" in rows[2]] == [True] * 3
     assert "spearman rho: n/a" in rows[3] and "n/a (sample too small)" in rows[3]
     assert "nan" not in table.lower()
+
+
+@pytest.mark.parametrize("zendesk_available", [True, False])
+def test_monthly_report_shows_helpdesk_headlines_only_with_zendesk(
+        tmp_path: Path, zendesk_available: bool) -> None:
+    """Without Zendesk its KPIs are absent (DESIGN.md s.3): no headline table of n/a rows,
+    and the report names it as not configured."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("CREATE SCHEMA marts")
+        con.execute("CREATE TABLE marts.dim_source (source VARCHAR, is_available BOOLEAN)")
+        con.execute("INSERT INTO marts.dim_source VALUES ('kobo', true), ('matomo', false), "
+                    "('moodle', false), ('zendesk', ?)", [zendesk_available])
+    result = render_support_monthly(warehouse, "2025-02", tmp_path)
+    md = result.md_path.read_text()
+    assert ("Headline figures" in md) == zendesk_available
+    assert any("Zendesk" in note for note in result.notes) != zendesk_available
