@@ -3,7 +3,8 @@
 -- One row per Matomo visit (idVisit). visit_date / visit_month: local date / month of the first
 -- action (the web anchor, DESIGN.md section 6). action_details: the visit's actionDetails[] in
 -- order, typed; page = URL path without scheme/host, query string, fragment or trailing slash
--- (the full URL is not kept: its query string can carry personal data).
+-- (the full URL is not kept: its query string can carry personal data), e-mail addresses and
+-- phone numbers in its path masked.
 -- A table maintained by load rather than a view: a visit's JSON (with its action list) is the
 -- most expensive record to parse, and three models and the data tests read it. Each record is
 -- parsed once, when its version first lands (from_json into a struct: a `->>` per field would
@@ -40,7 +41,7 @@ visits as (
         {{ from_unix('v.lastActionTimestamp') }} as last_action_at,
         {{ list_map('coalesce(v.actionDetails, ' ~ empty_list() ~ ')', 'a', struct_of([
             ('action_type', 'lower(a.type)'),
-            ('page', page_url('a.url')),
+            ('page', mask_pii(page_url('a.url'))),
             ('event_category', 'lower(a.eventCategory)'),
             ('event_action', 'lower(a.eventAction)'),
             ('action_at', from_unix('a.timestamp')),

@@ -1,7 +1,7 @@
 -- Moodle courses. The site front page (format 'site', id 1) is not a course and is dropped.
 select
     try_cast({{ json_text('record', '$.id') }} as bigint) as course_id,
-    {{ json_text('record', '$.fullname') }} as course_name,
+    {{ mask_pii(json_text('record', '$.fullname')) }} as course_name,
     {{ json_text('record', '$.shortname') }} as course_shortname,
     try_cast({{ json_text('record', '$.categoryid') }} as bigint) as category_id,
     lower({{ json_text('record', '$.format') }}) as course_format,
