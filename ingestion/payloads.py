@@ -18,11 +18,13 @@ the payload by that description (docs/ARCHITECTURE.md, "Landing metadata"):
 from __future__ import annotations
 
 import codecs
+import io
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
 import orjson
 
 UTF8 = "utf-8"
@@ -235,8 +237,19 @@ def _salvage(text: str, list_key: str | None, error: Exception) -> Readability:
 
 
 def check_csv(payload: bytes) -> Readability:
-    """Count the data lines of a CSV payload (rows DuckDB cannot read are found when the raw
-    table is built, with DuckDB's own reason)."""
+    """Count the data lines of a CSV payload. A file that DuckDB's reader cannot take at all
+    (binary, UTF-16: text with NUL bytes; no columns it can detect) is rejected here, as an
+    unreadable JSON file is, rather than failing every later build of the raw table; rows it
+    cannot read are found when the raw table is built, with DuckDB's own reason."""
+    if b"\0" in payload:
+        return _rejected("not a text CSV file (it holds NUL bytes: UTF-16 or binary); save it "
+                         "as UTF-8 text", None, None)
+    try:
+        with duckdb.connect() as con:  # read as the raw build reads it (ingestion/raw.py)
+            con.read_csv(io.BytesIO(payload), all_varchar=True, header=True,
+                         store_rejects=True).limit(1).fetchall()
+    except duckdb.Error as error:
+        return _rejected(f"not a readable CSV file ({str(error).splitlines()[0]})", 1, payload)
     lines = [line for line in payload.split(b"\n") if line.strip(b" \t\r")]
     return Readability(None, max(len(lines) - 1, 0))
 

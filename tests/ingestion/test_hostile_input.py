@@ -166,3 +166,27 @@ def test_a_page_that_is_not_utf8_is_read_as_cp1252(tmp_path: Path) -> None:
     rebuild_raw(warehouse, tmp_path, [("zendesk", "tickets")])
     assert _rows(warehouse, "SELECT record->>'$.subject' FROM raw.zendesk__tickets") == [
         ("Résumé",)]
+
+
+def test_a_csv_file_nothing_can_be_read_from_is_rejected_not_fatal(tmp_path: Path) -> None:
+    """A binary or UTF-16 `.csv` is rejected when it lands, like an unreadable JSON file, and
+    the raw table builds from the other files (it failed every later build: DuckDB's reader
+    could not sniff it)."""
+    folder = tmp_path / "drop" / "zendesk" / "tickets"
+    folder.mkdir(parents=True)
+    (folder / "binary.csv").write_bytes(bytes(range(256)) * 12)
+    (folder / "utf16.csv").write_bytes("\ufeffid,status\n20,open\n".encode("utf-16-le"))
+    (folder / "rows.csv").write_bytes(b"id,status\n10,open\n12,solved\n")
+    data = tmp_path / "data"
+    result = load_drop_folder(tmp_path / "drop" / "zendesk", data, "zendesk")
+    assert sorted(e.split(":")[0] for e in result.errors) == [
+        "zendesk/tickets/binary.csv", "zendesk/tickets/utf16.csv"]
+    warehouse = data / "w.duckdb"
+    rebuild_raw(warehouse, data, [("zendesk", "tickets")])
+    assert _rows(warehouse, "SELECT record_key FROM raw.zendesk__tickets ORDER BY 1") == [
+        ("10",), ("12",)]
+    statuses = dict(_rows(warehouse, "SELECT meta->>'$.original_name', status "
+                                     "FROM raw._landing_files"))
+    assert statuses == {"binary.csv": "rejected", "utf16.csv": "rejected", "rows.csv": "ok"}
+    reasons = dict(_rows(warehouse, "SELECT original_name, reason FROM raw._unreadable_records"))
+    assert "NUL bytes" in reasons["utf16.csv"], reasons
