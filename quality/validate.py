@@ -80,8 +80,23 @@ class _Values(dict[str, str]):
         return "?"
 
 
+# Failing values are quoted in quarantine reasons, the validation report and Dagster's event
+# log, where personal data may not go (DESIGN.md section 5: plain only in raw): a field that
+# is personal data whole is withheld, and e-mail addresses and phone numbers in any other text
+# are masked with the patterns of the dbt macro mask_pii (macros/staging.sql).
+PERSONAL_FIELDS = frozenset({"email", "phone", "name", "fullname", "firstname", "lastname",
+                             "username"})
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_PHONE = re.compile(r"(\+?27|0)[\s-]?\d{2}[\s-]?\d{3}[\s-]?\d{4}|\+\d[\d\s-]{7,}\d")
+
+
+def _masked(text: str) -> str:
+    return _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))
+
+
 def _display(value: Any) -> str:
-    """Render a value for a reason: quoted strings, ISO timestamps, `null`."""
+    """Render a value for a reason: quoted strings (personal data masked), ISO timestamps,
+    `null`."""
     if value is None:
         return "null"
     if hasattr(value, "item") and not isinstance(value, str | bytes):
@@ -99,14 +114,15 @@ def _display(value: Any) -> str:
             pass
         return value.isoformat()
     if isinstance(value, str):
-        return "'" + value + "'"
+        return "'" + _masked(value) + "'"
     if isinstance(value, tuple | list):
         return "(" + ", ".join(_display(v) for v in value) + ")"
     return str(value)
 
 
 def _reason(rule: Rule, row: Mapping[str, Any], as_of: datetime) -> tuple[str, dict[str, str]]:
-    values = _Values({k: _display(v) for k, v in row.items()})
+    values = _Values({k: "[withheld]" if k in PERSONAL_FIELDS and v is not None
+                      else _display(v) for k, v in row.items()})
     values["value"] = values[rule.check_column] if rule.check_column else "?"
     values["as_of"] = as_of.isoformat()
     return rule.reason.format_map(values), values

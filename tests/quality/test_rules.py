@@ -305,3 +305,22 @@ def test_too_many_quarantined_rows_block(warehouse: Path) -> None:
     [msg] = res.blocking_failures
     assert "4 of 30 rows quarantined (13.3% > 10% allowed)" in msg
     assert "2003: status 'unknown' not in accepted values" in msg
+
+
+def test_reasons_do_not_quote_personal_data(warehouse: Path) -> None:
+    """A failing value is quoted in the reason (quarantine, report, Dagster's log): a personal
+    field is withheld, and e-mail addresses and phone numbers in other text are masked."""
+    users = clean("zendesk", "users")
+    users[0]["email"] = "broken.email.leaky@"
+    load_raw(warehouse, "zendesk", "users", users)
+    res = validate_entity(warehouse, "zendesk", "users", run_id="r1", as_of=AS_OF)
+    assert res.passed and not any("leaky" in w for w in res.warnings)
+    assert any("email [withheld] is not an e-mail address" in w for w in res.warnings)
+
+    feedback = clean("kobo", "feedback")
+    feedback[0]["comment"] = {"text": "call +27 82 555 2100 or thandi@example.org"}
+    load_raw(warehouse, "kobo", "feedback", feedback)
+    res = validate_entity(warehouse, "kobo", "feedback", run_id="r2", as_of=AS_OF)
+    [(_, _, _, reason)] = [r for r in quarantine_rows(warehouse) if r[0] == "feedback"]
+    assert "[phone]" in reason and "[email]" in reason, reason
+    assert "555" not in reason and "thandi" not in reason
