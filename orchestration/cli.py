@@ -12,10 +12,9 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Mapping
 from pathlib import Path
 
-from ingestion.settings import DEFAULT_DATA_DIR, DEMO_PII_SALT, Settings, SettingsError
+from ingestion.settings import DEMO_PII_SALT, Settings, SettingsError
 
 DEMO_MONTHS = ("2025-01", "2025-12")
 WRITING_COMMANDS = ("demo", "run", "report", "rebuild-raw", "dbt")
@@ -265,15 +264,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _paths_from_here(environ: Mapping[str, str]) -> dict[str, str]:
-    """The data dir (default `./data`) and any other path setting given relative to the
-    working directory, as absolute paths; object-store URIs as they are."""
-    paths = {"SAYPRO_DATA_DIR": str(Path(environ.get("SAYPRO_DATA_DIR") or DEFAULT_DATA_DIR)
-                                    .resolve())}
-    for name in ("SAYPRO_WAREHOUSE", "SAYPRO_DROP_DIR", "SAYPRO_LAKE_URI"):
-        value = environ.get(name)
-        if value and "://" not in value and not Path(value).is_absolute():
-            paths[name] = str(Path(value).resolve())
+def _paths_from_here(settings: Settings) -> dict[str, str]:
+    """The data dir and the path settings that are set, as `settings` resolved them where the
+    command started (absolute paths; object-store URIs as they are)."""
+    paths = {"SAYPRO_DATA_DIR": str(settings.data_dir)}
+    if settings.env.get("SAYPRO_WAREHOUSE"):
+        paths["SAYPRO_WAREHOUSE"] = str(settings.warehouse)
+    if settings.drop_dir:
+        paths["SAYPRO_DROP_DIR"] = str(settings.drop_dir)
+    if settings.env.get("SAYPRO_LAKE_URI"):
+        paths["SAYPRO_LAKE_URI"] = settings.lake_uri
     return paths
 
 
@@ -285,7 +285,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     dagster = Path(sys.executable).with_name("dagster")
     # `dagster dev` starts in the checkout (its pyproject.toml names the code location), and
     # so do the runs it launches: paths given relative to here must not move there.
-    os.environ.update(_paths_from_here(os.environ))
+    os.environ.update(_paths_from_here(settings))
     os.chdir(REPO_ROOT)
     os.execv(str(dagster), [str(dagster), "dev", "-m", "orchestration.definitions",
                             "--host", os.getenv("SAYPRO_UI_HOST", "127.0.0.1"),

@@ -53,8 +53,11 @@ def require_partitions(months: Iterable[str] = (), quarters: Iterable[str] = ())
     zone (the monthly refresh runs for the month before)."""
     periods = [(m, m, monthly_partitions, str) for m in months] + [
         (q, quarter_partition_key(q), quarterly_partitions, quarter_label) for q in quarters]
+    known: dict[int, list[str]] = {}  # each definition's keys, listed once
     for label, key, partitions, label_of in periods:
-        keys = partitions.get_partition_keys()
+        if id(partitions) not in known:
+            known[id(partitions)] = partitions.get_partition_keys()
+        keys = known[id(partitions)]
         if key in keys:
             continue
         if key < FIRST_MONTH:

@@ -152,10 +152,13 @@ def test_the_ui_keeps_paths_given_relative_to_where_it_started(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`saypro ui` starts Dagster in the checkout: relative path settings (and the default
     `./data`) are made absolute where the command started first."""
+    from ingestion.settings import Settings
+
     monkeypatch.chdir(tmp_path)
-    assert _paths_from_here({}) == {"SAYPRO_DATA_DIR": str(tmp_path / "data")}
-    assert _paths_from_here({"SAYPRO_DATA_DIR": "org/data", "SAYPRO_DROP_DIR": "exports",
-                             "SAYPRO_WAREHOUSE": "/srv/wh.duckdb",
-                             "SAYPRO_LAKE_URI": "s3://bucket/lake"}) == {
-        "SAYPRO_DATA_DIR": str(tmp_path / "org" / "data"),
-        "SAYPRO_DROP_DIR": str(tmp_path / "exports")}
+    assert _paths_from_here(Settings.from_env({})) == {"SAYPRO_DATA_DIR": str(tmp_path / "data")}
+    paths = _paths_from_here(Settings.from_env({
+        "SAYPRO_DATA_DIR": "org/data", "SAYPRO_DROP_DIR": "exports",
+        "SAYPRO_WAREHOUSE": "/srv/wh.duckdb", "SAYPRO_LAKE_URI": "s3://bucket/lake"}))
+    assert paths == {"SAYPRO_DATA_DIR": str(tmp_path / "org" / "data"),
+                     "SAYPRO_DROP_DIR": str(tmp_path / "exports"),
+                     "SAYPRO_WAREHOUSE": "/srv/wh.duckdb", "SAYPRO_LAKE_URI": "s3://bucket/lake"}
